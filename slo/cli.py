@@ -1,0 +1,259 @@
+"""The `jupyter-slo` command: one entry point, one subcommand per job.
+
+Exit codes are a contract: 0 success, 1 invalid input (spec problems, printed as
+`FILE:LINE:COL: message` on stderr, all of them), 2 usage or I/O errors. No traceback ever
+reaches the user for bad input; output files are only written when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from slo import duration
+from slo.generate.chain import GenerationError, Options
+from slo.loaders.discover import SPEC_SUFFIXES
+from slo.output import write_all
+from slo.pipeline import FORMAT_OPERATOR, FORMAT_PROMETHEUS, load_and_validate, render_file
+from slo.plugins import PluginLoadError, PluginRegistry, load_plugins
+from slo.problems import Problem
+from slo.version import TAG, __version__
+from slo.windows import WindowsError, load_catalogue
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad flags or unreadable paths: exit 2."""
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _duration(text: str) -> int:
+    try:
+        ms = duration.parse(text)
+    except duration.DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if ms <= 0:
+        raise argparse.ArgumentTypeError("the SLO period must be above zero")
+    return ms
+
+
+def _add_spec_flags(parser: argparse.ArgumentParser, *, many_inputs: bool) -> None:
+    if many_inputs:
+        parser.add_argument("-i", "--input", dest="inputs", type=Path, action="append",
+                            required=True, metavar="PATH",
+                            help="spec file or directory (repeatable; directories are searched "
+                                 "recursively for *.yaml and *.yml)")
+    else:
+        parser.add_argument("-i", "--input", type=Path, required=True, metavar="PATH",
+                            help="spec file or directory (searched recursively)")
+    parser.add_argument("--compat", choices=["sloth"],
+                        help="reproduce Sloth v0.16.0's output byte for byte (its header, its "
+                             "float artefacts and its time-weighted period ratio)")
+    parser.add_argument("--default-slo-period", type=_duration, default=_duration("30d"),
+                        metavar="DURATION",
+                        help="SLO period for specs that set none (default: 30d)")
+    parser.add_argument("--slo-period-windows-path", type=Path, metavar="DIR",
+                        help="directory of Sloth AlertWindows files; replaces the built-in "
+                             "30d and 28d catalogue")
+    parser.add_argument("-l", "--extra-labels", type=_label, action="append", default=[],
+                        metavar="KEY=VALUE", help="label added to every SLO (repeatable)")
+    parser.add_argument("-p", "--plugins-path", type=Path, action="append", default=[],
+                        metavar="DIR", help="directory of Python SLI/SLO plugins (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter-slo",
+        description="Observability exporter and SLO engine for Jupyter platforms.",
+        epilog="Exit codes: 0 ok, 1 invalid input, 2 usage or I/O error.",
+    )
+    parser.add_argument("--version", action="version", version=f"jupyter-slo {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = sub.add_parser("validate", help="check SLO spec files",
+                              description="Check SLO specs; print every problem as "
+                                          "FILE:LINE:COL: message. Exit 0 valid, 1 invalid.")
+    _add_spec_flags(validate, many_inputs=True)
+    validate.add_argument("--ignore-slo-duplicates", action="store_true",
+                          help="do not fail when two specs declare the same SLO id")
+    validate.set_defaults(run=run_validate)
+
+    rules = sub.add_parser("rules", help="generate Prometheus rule files",
+                           description="Generate Prometheus recording and alerting rules. A "
+                                       "file gives a file, a directory a mirrored directory; "
+                                       "no -o (or -o -) prints to stdout.")
+    _add_spec_flags(rules, many_inputs=False)
+    _add_rules_flags(rules)
+    rules.add_argument("-o", "--out", default="-", metavar="OUT",
+                       help="output file or directory, or - for stdout (default)")
+    rules.set_defaults(run=run_rules)
+
+    generate = sub.add_parser("generate", help="generate every artefact into a directory",
+                              description="Write OUTDIR/prometheus/rules/*.yaml (one rule file "
+                                          "per spec file).")
+    _add_spec_flags(generate, many_inputs=False)
+    _add_rules_flags(generate)
+    generate.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR",
+                          help="output directory")
+    generate.set_defaults(run=run_generate)
+
+    sub.add_parser("exporter", help="run the Prometheus exporter for Jupyter servers",
+                   add_help=False,
+                   description="Run the exporter; see `jupyter-slo exporter --help`.")
+    return parser
+
+
+def _add_rules_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--disable-alerts", action="store_true", help="no alerting rules")
+    parser.add_argument("--disable-recordings", action="store_true",
+                        help="no recording rules (alerts then need them from elsewhere)")
+    parser.add_argument("--format", choices=[FORMAT_PROMETHEUS, FORMAT_OPERATOR],
+                        default=FORMAT_PROMETHEUS,
+                        help="plain rule files (default) or prometheus-operator PrometheusRule "
+                             "objects; ignored with --compat sloth, which follows the input")
+
+
+def _setup(args: argparse.Namespace) -> tuple[PluginRegistry, dict, Options]:
+    inputs = args.inputs if hasattr(args, "inputs") else [args.input]
+    for path in inputs:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    try:
+        plugins = load_plugins(args.plugins_path)
+    except PluginLoadError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        catalogue = load_catalogue(args.slo_period_windows_path)
+    except WindowsError as exc:
+        raise UsageError(str(exc)) from None
+    if args.default_slo_period not in catalogue:
+        raise UsageError(f"invalid default SLO period: no alert windows for "
+                         f"{duration.format_ms(args.default_slo_period)} (known: "
+                         f"{', '.join(duration.format_ms(p) for p in sorted(catalogue))})")
+    options = Options(
+        version=TAG, catalogue=catalogue, default_period_ms=args.default_slo_period,
+        plugins=plugins, extra_labels=dict(args.extra_labels),
+        disable_alerts=getattr(args, "disable_alerts", False),
+        disable_recordings=getattr(args, "disable_recordings", False),
+    )
+    return plugins, catalogue, options
+
+
+def _report(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    plugins, catalogue, options = _setup(args)
+    loaded = load_and_validate(args.inputs, plugins, catalogue, options.default_period_ms,
+                               check_duplicates=not args.ignore_slo_duplicates)
+    _report(loaded.problems)
+    if not loaded.ok:
+        return EXIT_INVALID
+    # Generation can still fail (a plugin refusing its input): run it, discard the output.
+    try:
+        for spec in loaded.files:
+            render_file(spec, options, compat=args.compat == "sloth",
+                        output_format=FORMAT_PROMETHEUS)
+    except GenerationError as exc:
+        _report([exc.problem])
+        return EXIT_INVALID
+    count = sum(len(g.slos) for f in loaded.files for g in f.groups)
+    print(f"{count} SLOs in {len(loaded.files)} files: valid", file=sys.stderr)
+    return EXIT_OK
+
+
+def _render_all(args: argparse.Namespace) -> dict[Path, str] | int:
+    plugins, catalogue, options = _setup(args)
+    loaded = load_and_validate([args.input], plugins, catalogue, options.default_period_ms,
+                               check_duplicates=False)
+    _report(loaded.problems)
+    if not loaded.ok:
+        return EXIT_INVALID
+    rendered: dict[Path, str] = {}
+    try:
+        for spec in loaded.files:
+            rendered[spec.path] = render_file(spec, options, compat=args.compat == "sloth",
+                                              output_format=args.format)
+    except GenerationError as exc:
+        _report([exc.problem])
+        return EXIT_INVALID
+    return rendered
+
+
+def _relative_out(spec_path: Path, root: Path, out_dir: Path) -> Path:
+    if root.is_dir():
+        return out_dir / spec_path.relative_to(root)
+    return out_dir / spec_path.name
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    rendered = _render_all(args)
+    if isinstance(rendered, int):
+        return rendered
+    if args.out == "-":
+        sys.stdout.write("".join(rendered.values()))
+        return EXIT_OK
+    out = Path(args.out)
+    if args.input.is_dir():
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"{out}: the input is a directory, so the output must be one too")
+        if out.resolve() == args.input.resolve():
+            raise UsageError(f"{out}: output directory must differ from the input directory")
+        write_all({_relative_out(p, args.input, out): t for p, t in rendered.items()})
+    else:
+        if out.is_dir():
+            out = out / args.input.name
+        (text,) = rendered.values()
+        write_all({out: text})
+    return EXIT_OK
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    rendered = _render_all(args)
+    if isinstance(rendered, int):
+        return rendered
+    rules_dir = args.out / "prometheus" / "rules"
+    outputs = {}
+    for path, text in rendered.items():
+        target = _relative_out(path, args.input, rules_dir)
+        if target.suffix not in SPEC_SUFFIXES:
+            target = target.with_suffix(".yaml")
+        outputs[target] = text
+    write_all(outputs)
+    for target in outputs:
+        print(f"wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["exporter"]:
+        # The exporter owns its flags (Prometheus-exporter style, `--web.listen-address`).
+        from exporter.cli import main as exporter_main
+
+        return exporter_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"jupyter-slo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"jupyter-slo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

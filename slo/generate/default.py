@@ -1,0 +1,156 @@
+"""Default-mode core plugins: Sloth's rule names and labels, with Sloth's faults corrected.
+
+What differs from `--compat sloth` and why (README "Default mode" repeats this for users):
+- Events SLIs record their error and total rates once, over the base window
+  (`slo:sli_errors:rate5m`, `slo:sli_total:rate5m`), and every window's error ratio, the period
+  included, is `sum_over_time(errors[w]) / sum_over_time(total[w])`: event-weighted (Sloth's
+  period ratio is a time-weighted mean of 5m ratios, wrong for bursty traffic), and the raw
+  counters are read once per evaluation instead of once per window (`rate(raw[3d])` is costly).
+- A window without traffic has no ratio (`/ (total > 0)`) instead of NaN, and a query with no
+  error series yet counts 0 errors (`or 0 * total`), so silence never poisons the period.
+- Numbers are exact decimals from the spec: `vector(0.999)`, `(14.4 * 0.001)`.
+Raw (ratio-only) SLIs cannot be event-weighted; every window evaluates the user's query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from decimal import Context, Decimal
+from typing import Any
+
+from slo import duration, naming, render
+from slo.generate import sloth
+from slo.generate.chain import Options, generate_group
+from slo.loaders.discover import SpecFile
+from slo.model import SLO, Alert, EventsSLI, RawSLI, SLOGroup, SpecKind
+from slo.plugins import SLORequest
+from slo.rules import Rule, SLORules
+from slo.template import render as render_query
+from slo.windows import AlertWindows, Window
+
+_FACTOR_CONTEXT = Context(prec=12)
+
+
+def core_plugins() -> list:
+    return [SLIRules(), MetadataRules(), AlertRules()]
+
+
+def decimal_text(value: Decimal) -> str:
+    """An exact decimal without exponent or trailing zeros: `0.001`, `14.4`, `30`."""
+    return format(value.normalize(), "f")
+
+
+def objective(slo: SLO) -> Decimal:
+    assert slo.objective is not None, "validation rejects SLOs without an objective"
+    return slo.objective
+
+
+def error_budget(slo: SLO) -> Decimal:
+    return (100 - objective(slo)) / 100
+
+
+def _labels(slo: SLO, window_ms: int | None = None) -> dict[str, str]:
+    ids = naming.id_labels(slo.id, slo.service, slo.name)
+    if window_ms is None:
+        return {**ids, **slo.labels}
+    return {**ids, naming.LABEL_WINDOW: duration.format_ms(window_ms), **slo.labels}
+
+
+class SLIRules:
+    def process(self, request: SLORequest, rules: SLORules) -> SLORules:
+        slo, windows = request.slo, request.windows
+        if isinstance(slo.sli, EventsSLI):
+            out = _events_rules(slo, slo.sli, windows)
+        else:
+            assert isinstance(slo.sli, RawSLI)
+            out = [Rule(record=naming.sli_error_ratio(w),
+                        expr=f"({render_query(slo.sli.error_ratio_query, duration.format_ms(w))})",
+                        labels=_labels(slo, w))
+                   for w in windows.sli_windows()]
+        return replace(rules, sli=tuple(out))
+
+
+def _events_rules(slo: SLO, sli: EventsSLI, windows: AlertWindows) -> list[Rule]:
+    base = windows.page_quick.short_ms
+    base_text = duration.format_ms(base)
+    error = render_query(sli.error_query, base_text)
+    total = render_query(sli.total_query, base_text)
+    selector = naming.selector(naming.id_labels(slo.id, slo.service, slo.name))
+    errors_rate = naming.sli_errors_rate(base) + selector
+    total_rate = naming.sli_total_rate(base) + selector
+    out = [
+        Rule(record=naming.sli_errors_rate(base), expr=f"({error})\nor\n(0 * ({total}))\n",
+             labels=_labels(slo, base)),
+        Rule(record=naming.sli_total_rate(base), expr=f"({total})\n", labels=_labels(slo, base)),
+    ]
+    for window in windows.sli_windows():
+        if window == base:
+            expr = f"{errors_rate}\n/\n({total_rate} > 0)\n"
+        else:
+            text = duration.format_ms(window)
+            expr = (f"sum_over_time({errors_rate}[{text}])\n/\n"
+                    f"(sum_over_time({total_rate}[{text}]) > 0)\n")
+        out.append(Rule(record=naming.sli_error_ratio(window), expr=expr,
+                        labels=_labels(slo, window)))
+    return out
+
+
+class MetadataRules(sloth.MetadataRules):
+    """Sloth's metadata rules with exact numbers: `vector(0.999)`, `vector(0.001)`."""
+
+    def objective_ratio(self, slo: SLO) -> str:
+        return decimal_text(objective(slo) / 100)
+
+    def error_budget(self, slo: SLO) -> str:
+        return decimal_text(error_budget(slo))
+
+    def days(self, period_ms: int) -> str:
+        return decimal_text(Decimal(period_ms) / duration.MS_PER_UNIT["d"])
+
+    def objective_label(self, slo: SLO) -> str:
+        return decimal_text(objective(slo))
+
+
+class AlertRules(sloth.AlertRules):
+    """Sloth's multi-window multi-burn-rate alerts, with exact thresholds: `(14.4 * 0.001)`."""
+
+    def error_budget(self, slo: SLO) -> str:
+        return decimal_text(error_budget(slo))
+
+    def factor(self, window: Window, windows: AlertWindows) -> str:
+        return decimal_text(_FACTOR_CONTEXT.plus(window.exact_factor(windows.period_ms)))
+
+    def labels(self, slo: SLO, severity: str, alert: Alert) -> dict[str, str]:
+        """The SLO's id labels on the rule too, so two SLOs' alerts are never duplicate rules.
+
+        The firing alert has them anyway (they come from the expression); on the rule they
+        make promtool's duplicate-rule lint pass and show which SLO a rule belongs to.
+        """
+        return {**naming.id_labels(slo.id, slo.service, slo.name),
+                **super().labels(slo, severity, alert)}
+
+
+def render_file(spec: SpecFile, options: Options, output_format: str) -> str:
+    """One rule file per spec file (Prometheus reads one YAML document per rule file)."""
+    head = naming.header(options.version) + f"# source: {spec.path}\n"
+    if output_format == "prometheus-operator":
+        docs = [_operator_doc(g, options) for g in spec.groups]
+        return head + "---\n".join(d for d in docs if d)
+    groups = [rg for g in spec.groups for rg in generate_group(g, options, core_plugins)]
+    return head + render.rule_file(groups)
+
+
+_DNS_INVALID = re.compile(r"[^a-z0-9-]+")
+
+
+def _operator_doc(group: SLOGroup, options: Options) -> str:
+    rule_groups = generate_group(group, options, core_plugins)
+    labels: dict[str, Any] = {"app.kubernetes.io/component": "SLO",
+                              "app.kubernetes.io/managed-by": "jupyter-slo"}
+    if group.kind is SpecKind.SLOTH_K8S and group.k8s is not None:
+        return render.prometheus_rule(rule_groups, group.k8s.name, group.k8s.namespace,
+                                      {**group.k8s.labels, **labels}, group.k8s.annotations)
+    service = group.slos[0].service if group.slos else "slos"
+    name = _DNS_INVALID.sub("-", f"{service}-slos".lower()).strip("-")
+    return render.prometheus_rule(rule_groups, name, "", labels, {})

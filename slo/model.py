@@ -1,0 +1,120 @@
+"""The single internal SLO model every spec format is converted into.
+
+Conventions: frozen dataclasses, no YAML, files or validation library in sight. Label and
+annotation maps are plain dicts that nobody mutates after loading. Objectives keep two forms:
+`objective` is the exact `Decimal` written in the spec (default mode prints it), and
+`objective_float` is the float64 Go would parse (`--compat sloth` prints Go's digits of it).
+`locations` maps a field path (for example `("sli", "events", "error_query")`) to where the
+user wrote it, so validation can point at the line at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from slo.yamlsource import Location
+
+
+class SpecKind(Enum):
+    """The spec format an SLO came from; Sloth reports it as `sloth_spec`."""
+
+    SLOTH_V1 = "prometheus/v1"
+    SLOTH_K8S = "sloth.slok.dev/v1"
+    OPENSLO_V1ALPHA = "openslo/v1alpha"
+
+
+@dataclass(frozen=True)
+class EventsSLI:
+    """Errors and totals as two queries with a `{{.window}}` placeholder."""
+
+    error_query: str
+    total_query: str
+
+
+@dataclass(frozen=True)
+class RawSLI:
+    """An error-ratio query (0..1) with a `{{.window}}` placeholder."""
+
+    error_ratio_query: str
+
+
+SLI = EventsSLI | RawSLI
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One of the two burn-rate alerts (page or ticket) after merging shared settings."""
+
+    disable: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Alerting:
+    name: str = ""
+    page: Alert = Alert()
+    ticket: Alert = Alert()
+
+
+@dataclass(frozen=True)
+class PluginRef:
+    """An SLO plugin in a chain: Sloth's `{id, priority, config}`."""
+
+    id: str
+    priority: int = 0
+    config: Any = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class PluginChain:
+    override_previous: bool = False
+    chain: tuple[PluginRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SLO:
+    id: str
+    name: str
+    service: str
+    objective: Decimal | None  # None only when the spec's value was missing or unreadable
+    objective_float: float
+    sli: SLI | None
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    alerting: Alerting = Alerting()
+    period_ms: int | None = None
+    plugins: PluginChain = PluginChain()
+    locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False)
+
+    def loc(self, *path: Any) -> Location | None:
+        """Where the deepest known part of `path` was written."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.locations:
+                return self.locations[path[:end]]
+        return None
+
+
+@dataclass(frozen=True)
+class K8sMeta:
+    """The `metadata` a Kubernetes spec carries over to the generated PrometheusRule."""
+
+    name: str = ""
+    namespace: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SLOGroup:
+    """One spec document: the SLOs it declares and what the output needs to know about it."""
+
+    kind: SpecKind
+    slos: tuple[SLO, ...]
+    location: Location
+    plugins: PluginChain = PluginChain()
+    k8s: K8sMeta | None = None

@@ -1,0 +1,105 @@
+"""From spec paths to rendered rule text: load, validate, generate, render.
+
+The command line calls these; they do no printing and no writing. Every failure comes back
+as `Problem`s so the caller can print them all and write nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from slo import naming, render
+from slo.generate import default as default_mode
+from slo.generate import sloth as sloth_mode
+from slo.generate.chain import CorePlugins, GenerationError, Options, generate_group
+from slo.loaders.discover import SpecFile, find_spec_files, load_file
+from slo.model import SLOGroup, SpecKind
+from slo.plugins import PluginRegistry
+from slo.problems import Problem, errors
+from slo.validation import validate_group
+from slo.windows import AlertWindows
+from slo.yamlsource import Location
+
+FORMAT_PROMETHEUS = "prometheus"
+FORMAT_OPERATOR = "prometheus-operator"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    files: tuple[SpecFile, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not errors(list(self.problems))
+
+
+def load_and_validate(paths: Iterable[Path], plugins: PluginRegistry,
+                      catalogue: dict[int, AlertWindows], default_period_ms: int,
+                      *, check_duplicates: bool = True) -> Loaded:
+    problems: list[Problem] = []
+    files = []
+    for root in paths:
+        if not root.exists():
+            problems.append(Problem(Location(str(root)), "no such file or directory"))
+            continue
+        found = find_spec_files(root)
+        if not found:
+            problems.append(Problem(Location(str(root)), "no spec files (*.yaml, *.yml) found"))
+        for path in found:
+            spec = load_file(path, plugins, problems)
+            for group in spec.groups:
+                problems += validate_group(group, catalogue, default_period_ms, plugins)
+            files.append(spec)
+    if check_duplicates:
+        problems += duplicate_ids(files)
+    # A group-level fault (an empty service) is found once per SLO: report it once.
+    return Loaded(tuple(files), tuple(dict.fromkeys(problems)))
+
+
+def duplicate_ids(files: Iterable[SpecFile]) -> list[Problem]:
+    """SLO ids declared in more than one document; both places are named (`FILE:1:1`)."""
+    first: dict[str, tuple[Path, int]] = {}
+    problems = []
+    for spec in files:
+        for index, group in enumerate(spec.groups):
+            for slo in {s.id: s for s in group.slos}.values():
+                if not slo.service or not slo.name:
+                    continue
+                where = (spec.path, index)
+                if slo.id in first and first[slo.id] != where:
+                    other = first[slo.id][0]
+                    problems.append(Problem(Location(str(spec.path)), f'SLO ID "{slo.id}" is '
+                                            f"duplicated: also declared in {other}"))
+                first.setdefault(slo.id, where)
+    return problems
+
+
+def core_for(compat: bool) -> Callable[[], CorePlugins]:
+    return sloth_mode.core_plugins if compat else default_mode.core_plugins
+
+
+def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format: str) -> str:
+    """The rule text for one spec file; raises `GenerationError` if a plugin fails."""
+    core = core_for(compat)
+    if compat:
+        return "".join(naming.sloth_header(options.version) + _render_sloth(g, options, core)
+                       for g in spec.groups)
+    return default_mode.render_file(spec, options, output_format)
+
+
+def _render_sloth(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:
+    groups = generate_group(group, options, core)
+    if not groups:
+        raise GenerationError(Problem(group.location, "0 SLO Prometheus rules generated"))
+    if group.kind is SpecKind.SLOTH_K8S and group.k8s is not None:
+        labels = {**group.k8s.labels, "app.kubernetes.io/component": "SLO",
+                  "app.kubernetes.io/managed-by": "sloth"}
+        return render.prometheus_rule(groups, group.k8s.name, group.k8s.namespace, labels,
+                                      group.k8s.annotations)
+    return render.rule_file(groups)
+
+
+__all__ = ["GenerationError", "Loaded", "Options", "load_and_validate", "render_file"]

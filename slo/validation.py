@@ -1,0 +1,169 @@
+"""Checks on loaded SLOs: Sloth's rules first, then our own where Sloth lets harm through.
+
+Sloth's rules (its `validate/v1` plugin): names and ids match `^[A-Za-z0-9][-A-Za-z0-9_.]*
+[A-Za-z0-9]$`; 0 < objective <= 100; label names are not `__name__` and values are not empty;
+exactly one SLI type; queries hold `{{.window}}` and parse as PromQL with a 1m window; enabled
+alerts have a name; plugin chains are well formed; ids are unique. Our own additions: label
+names must be valid for Prometheus 2.x (it rejects rule files otherwise), an objective of 100
+is flagged (its budget is zero and burn rates are infinite), and the SLO period must be in the
+window catalogue. Each problem points at the YAML node at fault.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from slo import duration
+from slo.model import SLO, EventsSLI, PluginChain, RawSLI, SLOGroup
+from slo.plugins import PluginRegistry
+from slo.problems import Problem
+from slo.promql import parse_error
+from slo.template import TemplateError, has_window, render
+from slo.windows import AlertWindows
+from slo.yamlsource import Location
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
+PROMETHEUS_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_CORE_PLUGINS = frozenset({
+    "sloth.dev/core/validate/v1", "sloth.dev/core/sli_rules/v1",
+    "sloth.dev/core/metadata_rules/v1", "sloth.dev/core/alert_rules/v1",
+    "sloth.dev/core/noop/v1", "sloth.dev/core/debug/v1",
+})
+
+
+def validate_group(group: SLOGroup, catalogue: dict[int, AlertWindows], default_period_ms: int,
+                   plugins: PluginRegistry) -> list[Problem]:
+    problems: list[Problem] = []
+    if not group.slos:
+        return problems  # the loader already said "at least one SLO is required"
+    problems += _check_chain(group.plugins, group.location, plugins)
+    seen: dict[str, SLO] = {}
+    for slo in group.slos:
+        where = slo.loc() or group.location
+        if slo.id in seen:
+            problems.append(Problem(slo.loc("name") or where, f'SLO ID "{slo.id}" is repeated'))
+        seen[slo.id] = slo
+        problems += validate_slo(slo, catalogue, default_period_ms, plugins, where)
+    return problems
+
+
+def validate_slo(slo: SLO, catalogue: dict[int, AlertWindows], default_period_ms: int,
+                 plugins: PluginRegistry, where: Location) -> list[Problem]:
+    def at(*path: str) -> Location:
+        return slo.loc(*path) or where
+
+    problems = [
+        *_check_name("service", slo.service, at("service")),
+        *_check_name("name", slo.name, at("name")),
+    ]
+    if NAME_RE.match(slo.service) and NAME_RE.match(slo.name) and not NAME_RE.match(slo.id):
+        problems.append(Problem(at("name"), f"id {slo.id!r} must match {NAME_RE.pattern}"))
+    period = slo.period_ms or default_period_ms
+    if period not in catalogue:
+        problems.append(Problem(where, f"the {duration.format_ms(period)} SLO period time window "
+                                       "is not supported (no alert windows for it)"))
+    if slo.objective is None:
+        pass  # the loader already said why
+    elif not 0 < slo.objective <= 100:
+        problems.append(Problem(at("objective"), "objective: must be above 0 and at most 100, "
+                                                 f"got {slo.objective}"))
+    elif slo.objective == 100:
+        problems.append(Problem(at("objective"), "objective: 100 leaves no error budget, so "
+                                                 "burn rates are infinite", warning=True))
+    problems += _check_labels("labels", slo.labels, lambda k: at("labels", k))
+    problems += _check_sli(slo, at)
+    problems += _check_alerting(slo, at)
+    problems += _check_chain(slo.plugins, at("plugins"), plugins)
+    return problems
+
+
+def _check_name(field: str, value: str, loc: Location) -> Iterable[Problem]:
+    if not value:
+        yield Problem(loc, f"{field}: required")
+    elif not NAME_RE.match(value):
+        yield Problem(loc, f"{field}: {value!r} must match {NAME_RE.pattern}")
+
+
+def _check_labels(field: str, labels: dict[str, str], at) -> Iterable[Problem]:
+    for key, value in labels.items():
+        if key == "__name__":
+            yield Problem(at(key), f"{field}: label name __name__ is not allowed")
+        elif not PROMETHEUS_LABEL_RE.match(key):
+            yield Problem(at(key), f"{field}: {key!r} is not a valid Prometheus label name")
+        elif value == "":
+            yield Problem(at(key), f"{field}.{key}: label value must not be empty")
+
+
+def _check_sli(slo: SLO, at) -> Iterable[Problem]:
+    if slo.sli is None:
+        if slo.loc("sli") is not None or "sli" not in slo.locations:
+            yield Problem(at("sli"), "sli: one SLI type (events, raw or plugin) is required")
+        return
+    if isinstance(slo.sli, EventsSLI):
+        if slo.sli.error_query == slo.sli.total_query:
+            yield Problem(at("sli", "events"), "sli.events: error_query and total_query must "
+                                               "differ")
+        queries = [("sli.events.error_query", slo.sli.error_query,
+                    at("sli", "events", "error_query")),
+                   ("sli.events.total_query", slo.sli.total_query,
+                    at("sli", "events", "total_query"))]
+    else:
+        assert isinstance(slo.sli, RawSLI)
+        queries = [("sli.raw.error_ratio_query", slo.sli.error_ratio_query,
+                    at("sli", "raw", "error_ratio_query"))]
+    for field, query, loc in queries:
+        yield from check_query(field, query, loc)
+
+
+def check_query(field: str, query: str, loc: Location) -> Iterable[Problem]:
+    if not query.strip():
+        yield Problem(loc, f"{field}: required")
+        return
+    if not has_window(query):
+        yield Problem(loc, f"{field}: must contain the {{{{.window}}}} placeholder")
+        return
+    try:
+        rendered = render(query, "1m")
+    except TemplateError as exc:
+        yield Problem(loc, f"{field}: {exc}")
+        return
+    error = parse_error(rendered)
+    if error:
+        yield Problem(loc, f"{field}: invalid PromQL: {error}")
+
+
+def _check_alerting(slo: SLO, at) -> Iterable[Problem]:
+    alerting = slo.alerting
+    enabled = [(n, a) for n, a in (("page_alert", alerting.page), ("ticket_alert",
+                                                                    alerting.ticket))
+               if not a.disable]
+    if enabled and not alerting.name:
+        yield Problem(at("alerting", "name"), "alerting.name: required unless both alerts are "
+                                              "disabled")
+    for name, alert in enabled:
+        def label_at(key: str, name: str = name) -> Location:
+            return at("alerting", name, "labels", key)
+
+        yield from _check_labels(f"alerting.{name}.labels", alert.labels, label_at)
+        for key, value in alert.annotations.items():
+            loc = at("alerting", name, "annotations", key)
+            if not key:
+                yield Problem(loc, f"alerting.{name}.annotations: empty annotation name")
+            elif value == "":
+                yield Problem(loc, f"alerting.{name}.annotations.{key}: value must not be empty")
+
+
+def _check_chain(chain: PluginChain, where: Location, plugins: PluginRegistry) -> list[Problem]:
+    problems = []
+    if chain.override_previous and not chain.chain:
+        problems.append(Problem(where, "plugins: overridePrevious needs at least one plugin in "
+                                       "the chain"))
+    for ref in chain.chain:
+        loc = ref.location or where
+        if not ref.id:
+            problems.append(Problem(loc, "plugin id: required"))
+        elif ref.id not in plugins.slo and ref.id not in _CORE_PLUGINS:
+            problems.append(Problem(loc, f"SLO plugin {ref.id!r} is not loaded (add its "
+                                         "directory with -p/--plugins-path)"))
+    return problems
