@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from slo import duration
-from slo.generate.chain import GenerationError, Options
+from slo.explain import explain, render_json, render_text
+from slo.generate.chain import GenerationError, Options, prepare
 from slo.loaders.discover import SPEC_SUFFIXES
 from slo.output import write_all
 from slo.pipeline import FORMAT_OPERATOR, FORMAT_PROMETHEUS, load_and_validate, render_file
@@ -105,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR",
                           help="output directory")
     generate.set_defaults(run=run_generate)
+
+    explain = sub.add_parser("explain", help="show what each SLO's alerts mean in numbers",
+                             description="Per SLO: objective, error budget as time, and per "
+                                         "alert tier the windows, burn factor, error-ratio "
+                                         "threshold, budget spent before it fires and how long "
+                                         "a full outage takes to fire it.")
+    _add_spec_flags(explain, many_inputs=False)
+    explain.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                         help="plain text for terminals (default), markdown or json")
+    explain.set_defaults(run=run_explain)
 
     sub.add_parser("exporter", help="run the Prometheus exporter for Jupyter servers",
                    add_help=False,
@@ -233,6 +244,24 @@ def run_generate(args: argparse.Namespace) -> int:
     write_all(outputs)
     for target in outputs:
         print(f"wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    plugins, catalogue, options = _setup(args)
+    loaded = load_and_validate([args.input], plugins, catalogue, options.default_period_ms,
+                               check_duplicates=False)
+    _report(loaded.problems)
+    if not loaded.ok:
+        return EXIT_INVALID
+    explanations = [
+        explain(prepare(slo, options), catalogue[slo.period_ms or options.default_period_ms])
+        for spec in loaded.files for group in spec.groups for slo in group.slos
+    ]
+    if args.format == "json":
+        sys.stdout.write(render_json(explanations))
+    else:
+        sys.stdout.write(render_text(explanations, markdown=args.format == "markdown"))
     return EXIT_OK
 
 

@@ -18,7 +18,7 @@ from slo.loaders.discover import SpecFile, find_spec_files, load_file
 from slo.model import SLOGroup, SpecKind
 from slo.plugins import PluginRegistry
 from slo.problems import Problem, errors
-from slo.validation import validate_group
+from slo.validation import QueryCheck, check_promql, validate_group
 from slo.windows import AlertWindows
 from slo.yamlsource import Location
 
@@ -40,6 +40,7 @@ def load_and_validate(paths: Iterable[Path], plugins: PluginRegistry,
                       catalogue: dict[int, AlertWindows], default_period_ms: int,
                       *, check_duplicates: bool = True) -> Loaded:
     problems: list[Problem] = []
+    queries: list[QueryCheck] = []
     files = []
     for root in paths:
         if not root.exists():
@@ -51,8 +52,10 @@ def load_and_validate(paths: Iterable[Path], plugins: PluginRegistry,
         for path in found:
             spec = load_file(path, plugins, problems)
             for group in spec.groups:
-                problems += validate_group(group, catalogue, default_period_ms, plugins)
+                problems += validate_group(group, catalogue, default_period_ms, plugins,
+                                           queries)
             files.append(spec)
+    problems += check_promql(queries)
     if check_duplicates:
         problems += duplicate_ids(files)
     # A group-level fault (an empty service) is found once per SLO: report it once.

@@ -12,13 +12,14 @@ window catalogue. Each problem points at the YAML node at fault.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from slo import duration
 from slo.model import SLO, EventsSLI, PluginChain, RawSLI, SLOGroup
 from slo.plugins import PluginRegistry
 from slo.problems import Problem
-from slo.promql import parse_error
+from slo.promql import parse_errors
 from slo.template import TemplateError, has_window, render
 from slo.windows import AlertWindows
 from slo.yamlsource import Location
@@ -32,8 +33,24 @@ _CORE_PLUGINS = frozenset({
 })
 
 
+@dataclass(frozen=True)
+class QueryCheck:
+    """A query to parse as PromQL; checked in one batch per run (promtool costs per call)."""
+
+    field: str
+    expr: str
+    location: Location
+
+
+def check_promql(checks: list[QueryCheck]) -> list[Problem]:
+    errors = parse_errors([c.expr for c in checks])
+    return [Problem(c.location, f"{c.field}: invalid PromQL: {error}")
+            for c, error in zip(checks, errors, strict=True) if error]
+
+
 def validate_group(group: SLOGroup, catalogue: dict[int, AlertWindows], default_period_ms: int,
-                   plugins: PluginRegistry) -> list[Problem]:
+                   plugins: PluginRegistry, queries: list[QueryCheck]) -> list[Problem]:
+    """Problems in one document; queries to parse as PromQL are appended to `queries`."""
     problems: list[Problem] = []
     if not group.slos:
         return problems  # the loader already said "at least one SLO is required"
@@ -44,12 +61,13 @@ def validate_group(group: SLOGroup, catalogue: dict[int, AlertWindows], default_
         if slo.id in seen:
             problems.append(Problem(slo.loc("name") or where, f'SLO ID "{slo.id}" is repeated'))
         seen[slo.id] = slo
-        problems += validate_slo(slo, catalogue, default_period_ms, plugins, where)
+        problems += validate_slo(slo, catalogue, default_period_ms, plugins, where, queries)
     return problems
 
 
 def validate_slo(slo: SLO, catalogue: dict[int, AlertWindows], default_period_ms: int,
-                 plugins: PluginRegistry, where: Location) -> list[Problem]:
+                 plugins: PluginRegistry, where: Location,
+                 queries: list[QueryCheck]) -> list[Problem]:
     def at(*path: str) -> Location:
         return slo.loc(*path) or where
 
@@ -72,7 +90,7 @@ def validate_slo(slo: SLO, catalogue: dict[int, AlertWindows], default_period_ms
         problems.append(Problem(at("objective"), "objective: 100 leaves no error budget, so "
                                                  "burn rates are infinite", warning=True))
     problems += _check_labels("labels", slo.labels, lambda k: at("labels", k))
-    problems += _check_sli(slo, at)
+    problems += _check_sli(slo, at, queries)
     problems += _check_alerting(slo, at)
     problems += _check_chain(slo.plugins, at("plugins"), plugins)
     return problems
@@ -85,7 +103,8 @@ def _check_name(field: str, value: str, loc: Location) -> Iterable[Problem]:
         yield Problem(loc, f"{field}: {value!r} must match {NAME_RE.pattern}")
 
 
-def _check_labels(field: str, labels: dict[str, str], at) -> Iterable[Problem]:
+def _check_labels(field: str, labels: dict[str, str],
+                  at: Callable[[str], Location]) -> Iterable[Problem]:
     for key, value in labels.items():
         if key == "__name__":
             yield Problem(at(key), f"{field}: label name __name__ is not allowed")
@@ -95,7 +114,8 @@ def _check_labels(field: str, labels: dict[str, str], at) -> Iterable[Problem]:
             yield Problem(at(key), f"{field}.{key}: label value must not be empty")
 
 
-def _check_sli(slo: SLO, at) -> Iterable[Problem]:
+def _check_sli(slo: SLO, at: Callable[..., Location],
+               queries: list[QueryCheck]) -> Iterable[Problem]:
     if slo.sli is None:
         if slo.loc("sli") is not None or "sli" not in slo.locations:
             yield Problem(at("sli"), "sli: one SLI type (events, raw or plugin) is required")
@@ -104,19 +124,20 @@ def _check_sli(slo: SLO, at) -> Iterable[Problem]:
         if slo.sli.error_query == slo.sli.total_query:
             yield Problem(at("sli", "events"), "sli.events: error_query and total_query must "
                                                "differ")
-        queries = [("sli.events.error_query", slo.sli.error_query,
+        checks = [("sli.events.error_query", slo.sli.error_query,
                     at("sli", "events", "error_query")),
                    ("sli.events.total_query", slo.sli.total_query,
                     at("sli", "events", "total_query"))]
     else:
         assert isinstance(slo.sli, RawSLI)
-        queries = [("sli.raw.error_ratio_query", slo.sli.error_ratio_query,
+        checks = [("sli.raw.error_ratio_query", slo.sli.error_ratio_query,
                     at("sli", "raw", "error_ratio_query"))]
-    for field, query, loc in queries:
-        yield from check_query(field, query, loc)
+    for field, query, loc in checks:
+        yield from check_query(field, query, loc, queries)
 
 
-def check_query(field: str, query: str, loc: Location) -> Iterable[Problem]:
+def check_query(field: str, query: str, loc: Location,
+                queries: list[QueryCheck]) -> Iterable[Problem]:
     if not query.strip():
         yield Problem(loc, f"{field}: required")
         return
@@ -128,12 +149,10 @@ def check_query(field: str, query: str, loc: Location) -> Iterable[Problem]:
     except TemplateError as exc:
         yield Problem(loc, f"{field}: {exc}")
         return
-    error = parse_error(rendered)
-    if error:
-        yield Problem(loc, f"{field}: invalid PromQL: {error}")
+    queries.append(QueryCheck(field, rendered, loc))
 
 
-def _check_alerting(slo: SLO, at) -> Iterable[Problem]:
+def _check_alerting(slo: SLO, at: Callable[..., Location]) -> Iterable[Problem]:
     alerting = slo.alerting
     enabled = [(n, a) for n, a in (("page_alert", alerting.page), ("ticket_alert",
                                                                     alerting.ticket))

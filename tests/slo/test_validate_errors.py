@@ -21,6 +21,9 @@ CASES = [
       'bad-labels.yaml:5:3: labels: label name __name__ is not allowed',
       "bad-labels.yaml:6:3: labels: 'my-label' is not a valid Prometheus label name",
     ], id='empty label value, __name__ and a name Prometheus 2 rejects'),
+    pytest.param("bad-promql.yaml", [
+      'bad-promql.yaml:8:22: sli.events.error_query: invalid PromQL: 1:33: parse error: unclosed left parenthesis',
+    ], id='a query that is not PromQL (position inside the query)'),
     pytest.param("bad-service.yaml", [
       "bad-service.yaml:2:10: service: 'svc one' must match ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$",
     ], id='service with a space'),
