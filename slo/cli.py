@@ -8,18 +8,30 @@ reaches the user for bad input; output files are only written when everything su
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dashboards import build_dashboards
+from dashboards import cli as dashboards_cli
 from slo import duration
 from slo.explain import explain, render_json, render_text
 from slo.generate.chain import GenerationError, Options, prepare
 from slo.loaders.discover import SPEC_SUFFIXES
 from slo.output import write_all
-from slo.pipeline import FORMAT_OPERATOR, FORMAT_PROMETHEUS, load_and_validate, render_file
+from slo.pipeline import (
+    FORMAT_OPERATOR,
+    FORMAT_PROMETHEUS,
+    Loaded,
+    load_and_validate,
+    render_file,
+)
 from slo.plugins import PluginLoadError, PluginRegistry, load_plugins
 from slo.problems import Problem
+from slo.schema import SCHEMAS
+from slo.schema import text as schema_text
+from slo.testgen import test_file
 from slo.version import TAG, __version__
 from slo.windows import WindowsError, load_catalogue
 
@@ -100,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = sub.add_parser("generate", help="generate every artefact into a directory",
                               description="Write OUTDIR/prometheus/rules/*.yaml (one rule file "
-                                          "per spec file).")
+                                          "per spec file) and OUTDIR/grafana/dashboards/ "
+                                          "(dashboard JSON and a Grafana provider file).")
     _add_spec_flags(generate, many_inputs=False)
     _add_rules_flags(generate)
     generate.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR",
@@ -117,9 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="plain text for terminals (default), markdown or json")
     explain.set_defaults(run=run_explain)
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of a spec format",
+                            description="Print a spec format's JSON Schema (draft-07), for "
+                                        "editors (yaml-language-server) and linters. The "
+                                        "same files ship in slo/schemas/.")
+    schema.add_argument("name", nargs="?", default="jupyter-slo-v1", choices=sorted(SCHEMAS),
+                        help="which format (default: jupyter-slo-v1)")
+    schema.set_defaults(run=run_schema)
+
     sub.add_parser("exporter", help="run the Prometheus exporter for Jupyter servers",
                    add_help=False,
                    description="Run the exporter; see `jupyter-slo exporter --help`.")
+    dashboards_cli.add_parser(sub)
     return parser
 
 
@@ -184,7 +206,7 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _render_all(args: argparse.Namespace) -> dict[Path, str] | int:
+def _render_all(args: argparse.Namespace) -> tuple[dict[Path, str], Loaded, Options] | int:
     plugins, catalogue, options = _setup(args)
     loaded = load_and_validate([args.input], plugins, catalogue, options.default_period_ms,
                                check_duplicates=False)
@@ -199,7 +221,7 @@ def _render_all(args: argparse.Namespace) -> dict[Path, str] | int:
     except GenerationError as exc:
         _report([exc.problem])
         return EXIT_INVALID
-    return rendered
+    return rendered, loaded, options
 
 
 def _relative_out(spec_path: Path, root: Path, out_dir: Path) -> Path:
@@ -209,9 +231,10 @@ def _relative_out(spec_path: Path, root: Path, out_dir: Path) -> Path:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    rendered = _render_all(args)
-    if isinstance(rendered, int):
-        return rendered
+    result = _render_all(args)
+    if isinstance(result, int):
+        return result
+    rendered = result[0]
     if args.out == "-":
         sys.stdout.write("".join(rendered.values()))
         return EXIT_OK
@@ -231,19 +254,35 @@ def run_rules(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    rendered = _render_all(args)
-    if isinstance(rendered, int):
-        return rendered
+    result = _render_all(args)
+    if isinstance(result, int):
+        return result
+    rendered, loaded, options = result
     rules_dir = args.out / "prometheus" / "rules"
+    tests_dir = args.out / "prometheus" / "tests"
     outputs = {}
-    for path, text in rendered.items():
-        target = _relative_out(path, args.input, rules_dir)
+    for spec in loaded.files:
+        target = _relative_out(spec.path, args.input, rules_dir)
         if target.suffix not in SPEC_SUFFIXES:
             target = target.with_suffix(".yaml")
-        outputs[target] = text
+        outputs[target] = rendered[spec.path]
+        test = tests_dir / target.relative_to(rules_dir)
+        slos = [prepare(s, options) for g in spec.groups for s in g.slos]
+        outputs[test] = test_file(slos, options.catalogue, options.default_period_ms,
+                                  os.path.relpath(target, test.parent), TAG)
+    slos = [prepare(s, options) for f in loaded.files for g in f.groups for s in g.slos]
+    dashboards = build_dashboards(slos, version=TAG, catalogue=options.catalogue,
+                                  default_period_ms=options.default_period_ms)
+    for name, text in dashboards.items():
+        outputs[args.out / "grafana" / "dashboards" / name] = text
     write_all(outputs)
     for target in outputs:
         print(f"wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema_text(args.name))
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from slo.yamlsource import Location
 class SpecKind(Enum):
     """The spec format an SLO came from; Sloth reports it as `sloth_spec`."""
 
+    NATIVE_V1 = "jupyter-slo/v1"
     SLOTH_V1 = "prometheus/v1"
     SLOTH_K8S = "sloth.slok.dev/v1"
     OPENSLO_V1ALPHA = "openslo/v1alpha"
@@ -41,7 +42,46 @@ class RawSLI:
     error_ratio_query: str
 
 
-SLI = EventsSLI | RawSLI
+@dataclass(frozen=True)
+class LatencySLI:
+    """Slow requests of a histogram: total minus the bucket at `threshold` seconds.
+
+    `le` is the bucket's label value exactly as the producer writes it (prometheus_client
+    writes `30.0`, Go's client `30`), since Prometheus 2.x compares it as text.
+    `extra_errors`, when set, is a query (with `{{.window}}`) of events that failed outright
+    (a probe that timed out has no latency); they count as errors and as events.
+    `total_query`, when set, counts every event instead (for example all probe attempts), so
+    the SLI exists even while nothing succeeds and the histogram has no series yet.
+    Missing parts count as zero through `or (0 * (total))`, which keeps the total's labels.
+    """
+
+    metric: str
+    threshold: Decimal
+    le: str
+    matchers: str = ""
+    extra_errors: str = ""
+    total_query: str = ""
+
+    def as_events(self) -> EventsSLI:
+        inner = f"{{{self.matchers}}}" if self.matchers else ""
+        bucket_matchers = f"{self.matchers}," if self.matchers else ""
+        count = f"sum(rate({self.metric}_count{inner}[{{{{.window}}}}]))"
+        fast = (f"sum(rate({self.metric}_bucket{{{bucket_matchers}le=\"{self.le}\"}}"
+                "[{{.window}}]))")
+        slow = f"({count} - {fast})"
+        if self.total_query:
+            zero = f"(0 * ({self.total_query}))"
+            errors = f"({slow} or {zero})"
+            if self.extra_errors:
+                errors += f" + (({self.extra_errors}) or {zero})"
+            return EventsSLI(errors, self.total_query)
+        if not self.extra_errors:
+            return EventsSLI(slow, count)
+        extra = f" + (({self.extra_errors}) or (0 * ({count})))"
+        return EventsSLI(slow + extra, count + extra)
+
+
+SLI = EventsSLI | RawSLI | LatencySLI
 
 
 @dataclass(frozen=True)
@@ -55,9 +95,20 @@ class Alert:
 
 @dataclass(frozen=True)
 class Alerting:
+    """Burn-rate alerting; the guards below exist only in the native format.
+
+    `min_events`: a tier fires only with at least this many events in its long window.
+    `no_data`: add an alert for an SLI that returns nothing, with a `for` derived from the
+    budget (the time a full outage takes to page).
+    """
+
     name: str = ""
     page: Alert = Alert()
     ticket: Alert = Alert()
+    for_: str = ""
+    keep_firing_for: str = ""
+    min_events: int = 0
+    no_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,10 @@ def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format
     """The rule text for one spec file; raises `GenerationError` if a plugin fails."""
     core = core_for(compat)
     if compat:
+        native = [g for g in spec.groups if g.kind is SpecKind.NATIVE_V1]
+        if native:
+            raise GenerationError(Problem(native[0].location, "--compat sloth: jupyter-slo/v1 "
+                                          "specs have no Sloth equivalent; drop --compat"))
         return "".join(naming.sloth_header(options.version) + _render_sloth(g, options, core)
                        for g in spec.groups)
     return default_mode.render_file(spec, options, output_format)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from slo import duration
-from slo.model import SLO, EventsSLI, PluginChain, RawSLI, SLOGroup
+from slo.model import SLO, EventsSLI, LatencySLI, PluginChain, RawSLI, SLOGroup
 from slo.plugins import PluginRegistry
+from slo.presets import KNOWN_BUCKETS
 from slo.problems import Problem
 from slo.promql import parse_errors
 from slo.template import TemplateError, has_window, render
@@ -92,6 +94,8 @@ def validate_slo(slo: SLO, catalogue: dict[int, AlertWindows], default_period_ms
     problems += _check_labels("labels", slo.labels, lambda k: at("labels", k))
     problems += _check_sli(slo, at, queries)
     problems += _check_alerting(slo, at)
+    if slo.objective is not None and 0 < slo.objective < 100 and period in catalogue:
+        problems += _lint_tiers(slo, catalogue[period], at("objective"))
     problems += _check_chain(slo.plugins, at("plugins"), plugins)
     return problems
 
@@ -117,10 +121,15 @@ def _check_labels(field: str, labels: dict[str, str],
 def _check_sli(slo: SLO, at: Callable[..., Location],
                queries: list[QueryCheck]) -> Iterable[Problem]:
     if slo.sli is None:
-        if slo.loc("sli") is not None or "sli" not in slo.locations:
-            yield Problem(at("sli"), "sli: one SLI type (events, raw or plugin) is required")
-        return
-    if isinstance(slo.sli, EventsSLI):
+        return  # the loader said why
+    if isinstance(slo.sli, LatencySLI):
+        threshold_at = (slo.locations.get(("sli", "latency", "threshold"))
+                        or slo.locations.get(("sli", "preset", "threshold")) or at("sli"))
+        yield from _check_latency(slo.sli, threshold_at, at("sli", "latency", "le"))
+        events = slo.sli.as_events()
+        checks = [("sli.latency", events.error_query, at("sli", "latency")),
+                  ("sli.latency", events.total_query, at("sli", "latency"))]
+    elif isinstance(slo.sli, EventsSLI):
         if slo.sli.error_query == slo.sli.total_query:
             yield Problem(at("sli", "events"), "sli.events: error_query and total_query must "
                                                "differ")
@@ -134,6 +143,27 @@ def _check_sli(slo: SLO, at: Callable[..., Location],
                     at("sli", "raw", "error_ratio_query"))]
     for field, query, loc in checks:
         yield from check_query(field, query, loc, queries)
+
+
+def _check_latency(sli: LatencySLI, threshold_at: Location,
+                   le_at: Location) -> Iterable[Problem]:
+    """A threshold must be a bucket bound the histogram has, written as its producer writes it.
+
+    Only our own and JupyterHub's histograms are known here; for others the spec's `le` is
+    trusted (the bucket simply returns nothing when it is wrong).
+    """
+    buckets = KNOWN_BUCKETS.get(sli.metric)
+    if buckets is None:
+        return
+    if float(sli.threshold) not in buckets:
+        known = ", ".join(repr(b) for b in buckets)
+        yield Problem(threshold_at,
+                      f"sli: threshold {sli.threshold} is not a bucket boundary of "
+                      f"{sli.metric} (boundaries: {known})")
+    elif sli.le != repr(float(sli.threshold)):
+        yield Problem(le_at,
+                      f'sli.latency.le: {sli.metric} is written by prometheus_client, which '
+                      f'writes le="{float(sli.threshold)!r}", not le="{sli.le}"')
 
 
 def check_query(field: str, query: str, loc: Location,
@@ -154,6 +184,9 @@ def check_query(field: str, query: str, loc: Location,
 
 def _check_alerting(slo: SLO, at: Callable[..., Location]) -> Iterable[Problem]:
     alerting = slo.alerting
+    if alerting.min_events and isinstance(slo.sli, RawSLI):
+        yield Problem(at("alerting", "min_events"), "alerting.min_events: needs an SLI with a "
+                                                    "total (events, latency or preset), not raw")
     enabled = [(n, a) for n, a in (("page_alert", alerting.page), ("ticket_alert",
                                                                     alerting.ticket))
                if not a.disable]
@@ -171,6 +204,38 @@ def _check_alerting(slo: SLO, at: Callable[..., Location]) -> Iterable[Problem]:
                 yield Problem(loc, f"alerting.{name}.annotations: empty annotation name")
             elif value == "":
                 yield Problem(loc, f"alerting.{name}.annotations.{key}: value must not be empty")
+
+
+# Scrape interval plus rule evaluation before a firing condition is seen: an assumption (one
+# minute, Prometheus' default evaluation interval), stated in the warning it feeds.
+ASSUMED_DETECTION_DELAY_S = 60
+
+
+def _lint_tiers(slo: SLO, windows: AlertWindows, where: Location) -> list[Problem]:
+    """Warnings for alerts that cannot do their job: a tier that can never fire, and a
+    budget so small a full outage spends it before the fastest page could fire."""
+    assert slo.objective is not None
+    budget = (100 - slo.objective) / 100
+    problems = []
+    names = ("page quick", "page slow", "ticket quick", "ticket slow")
+    for name, tier in zip(names, windows.tiers(), strict=True):
+        threshold = tier.exact_factor(windows.period_ms) * budget
+        if threshold >= 1:
+            problems.append(Problem(where, f"objective: the {name} tier can never fire: its "
+                                           f"threshold ({threshold.normalize()}) is not below a "
+                                           "100 % error ratio", warning=True))
+    quick = windows.page_quick
+    threshold = quick.exact_factor(windows.period_ms) * budget
+    if threshold < 1:
+        for_s = duration.parse(slo.alerting.for_) / 1000 if slo.alerting.for_ else 0
+        fires_s = threshold * quick.long_ms / 1000 + Decimal(for_s) + ASSUMED_DETECTION_DELAY_S
+        budget_s = budget * windows.period_ms / 1000
+        if budget_s <= fires_s:
+            problems.append(Problem(where, "objective: a full outage spends the whole error "
+                                           f"budget ({budget_s:.1f}s) before the page can fire "
+                                           f"(after about {fires_s:.0f}s, counting 1m of scrape "
+                                           "and evaluation delay)", warning=True))
+    return problems
 
 
 def _check_chain(chain: PluginChain, where: Location, plugins: PluginRegistry) -> list[Problem]:

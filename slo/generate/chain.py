@@ -21,6 +21,7 @@ from slo.windows import AlertWindows
 CorePlugins = Sequence[SLOPlugin]
 
 _MODES = {
+    SpecKind.NATIVE_V1: "cli-gen-native",
     SpecKind.SLOTH_V1: "cli-gen-prom",
     SpecKind.SLOTH_K8S: "cli-gen-k8s",
     SpecKind.OPENSLO_V1ALPHA: "cli-gen-openslo",

@@ -14,6 +14,7 @@ Raw (ratio-only) SLIs cannot be event-weighted; every window evaluates the user'
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from decimal import Context, Decimal
@@ -23,7 +24,7 @@ from slo import duration, naming, render
 from slo.generate import sloth
 from slo.generate.chain import Options, generate_group
 from slo.loaders.discover import SpecFile
-from slo.model import SLO, Alert, EventsSLI, RawSLI, SLOGroup, SpecKind
+from slo.model import SLO, Alert, EventsSLI, LatencySLI, RawSLI, SLOGroup, SpecKind
 from slo.plugins import SLORequest
 from slo.rules import Rule, SLORules
 from slo.template import render as render_query
@@ -60,7 +61,9 @@ def _labels(slo: SLO, window_ms: int | None = None) -> dict[str, str]:
 class SLIRules:
     def process(self, request: SLORequest, rules: SLORules) -> SLORules:
         slo, windows = request.slo, request.windows
-        if isinstance(slo.sli, EventsSLI):
+        if isinstance(slo.sli, LatencySLI):
+            out = _events_rules(slo, slo.sli.as_events(), windows)
+        elif isinstance(slo.sli, EventsSLI):
             out = _events_rules(slo, slo.sli, windows)
         else:
             assert isinstance(slo.sli, RawSLI)
@@ -129,6 +132,58 @@ class AlertRules(sloth.AlertRules):
         """
         return {**naming.id_labels(slo.id, slo.service, slo.name),
                 **super().labels(slo, severity, alert)}
+
+    def guard(self, slo: SLO, window: Window, windows: AlertWindows) -> str:
+        """`min_events`: the long window must hold at least that many events to fire.
+
+        Events in a window are its average total rate times its length in seconds.
+        """
+        if not slo.alerting.min_events:
+            return ""
+        selector = naming.selector(naming.id_labels(slo.id, slo.service, slo.name))
+        long = duration.format_ms(window.long_ms)
+        return (f"    and on({naming.LABEL_ID}, {naming.LABEL_SERVICE}, {naming.LABEL_SLO})\n"
+                f"    avg_over_time({naming.sli_total_rate(windows.page_quick.short_ms)}"
+                f"{selector}[{long}]) * "
+                f"{window.long_ms // 1000} >= {slo.alerting.min_events}\n")
+
+    def finish(self, slo: SLO, windows: AlertWindows, alerts: list[Rule]) -> tuple[Rule, ...]:
+        alerting = slo.alerting
+        out = [replace(r, for_=alerting.for_, keep_firing_for=alerting.keep_firing_for)
+               for r in alerts]
+        if alerting.no_data and alerting.name:
+            out.append(_no_data_alert(slo, windows))
+        return tuple(out)
+
+
+def no_data_for(slo: SLO, windows: AlertWindows) -> str:
+    """How long an SLI may be missing before the no-data alert fires: the time a full outage
+    takes to fire the fastest page (threshold x long window, plus the alerts' `for`), rounded
+    up to whole minutes. Missing data for longer could hide an outage that would have paged."""
+    quick = windows.page_quick
+    threshold = quick.exact_factor(windows.period_ms) * error_budget(slo)
+    seconds = min(threshold, Decimal(1)) * quick.long_ms / 1000
+    if slo.alerting.for_:
+        seconds += Decimal(duration.parse(slo.alerting.for_)) / 1000
+    minutes = max(1, math.ceil(seconds / 60))
+    return duration.format_ms(minutes * 60_000)
+
+
+def _no_data_alert(slo: SLO, windows: AlertWindows) -> Rule:
+    ids = naming.id_labels(slo.id, slo.service, slo.name)
+    series = (naming.sli_error_ratio(windows.page_quick.short_ms) if isinstance(slo.sli, RawSLI)
+              else naming.sli_total_rate(windows.page_quick.short_ms))
+    return Rule(alert=f"{slo.alerting.name}NoData", expr=f"absent({series}"
+                f"{naming.selector(ids)})\n", for_=no_data_for(slo, windows),
+                labels={**ids, naming.LABEL_SEVERITY: naming.SEVERITY_PAGE,
+                        **slo.alerting.page.labels},
+                annotations=no_data_annotations())
+
+
+def no_data_annotations() -> dict[str, str]:
+    who = "{{$labels.sloth_service}} {{$labels.sloth_slo}}"
+    return {"title": f"(no data) {who} SLI has no data.",
+            "summary": f"{who} SLI query returns nothing: the SLO is blind."}
 
 
 def render_file(spec: SpecFile, options: Options, output_format: str) -> str:

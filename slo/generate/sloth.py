@@ -128,6 +128,14 @@ class AlertRules:
     def labels(self, slo: SLO, severity: str, alert: Alert) -> dict[str, str]:
         return {naming.LABEL_SEVERITY: severity, **alert.labels}
 
+    def guard(self, slo: SLO, window: Window, windows: AlertWindows) -> str:
+        """Extra condition lines inside a window pair (none in Sloth)."""
+        return ""
+
+    def finish(self, slo: SLO, windows: AlertWindows, alerts: list[Rule]) -> tuple[Rule, ...]:
+        """Last touch on the alert rules (Sloth adds nothing)."""
+        return tuple(alerts)
+
     def process(self, request: SLORequest, rules: SLORules) -> SLORules:
         slo, windows = request.slo, request.windows
         budget = self.error_budget(slo)
@@ -137,7 +145,8 @@ class AlertRules:
             threshold = f"({self.factor(window, windows)} * {budget})"
             return "    and\n".join(
                 f"    max({naming.sli_error_ratio(w)}{selector} > {threshold}) "
-                f"without ({naming.LABEL_WINDOW})\n" for w in (window.short_ms, window.long_ms))
+                f"without ({naming.LABEL_WINDOW})\n" for w in (window.short_ms, window.long_ms)
+            ) + self.guard(slo, window, windows)
 
         out = []
         tiers = ((naming.SEVERITY_PAGE, slo.alerting.page, windows.page_quick,
@@ -151,4 +160,4 @@ class AlertRules:
             out.append(Rule(alert=slo.alerting.name, expr=expr,
                             labels=self.labels(slo, severity, alert),
                             annotations={**default_annotations(severity), **alert.annotations}))
-        return replace(rules, alerts=tuple(out))
+        return replace(rules, alerts=self.finish(slo, windows, out))

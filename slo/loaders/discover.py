@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from slo.loaders.native import load_native
 from slo.loaders.openslo import load_openslo
 from slo.loaders.sloth import load_sloth
 from slo.model import SLOGroup, SpecKind
@@ -18,6 +19,7 @@ from slo.plugins import PluginRegistry
 from slo.problems import Problem
 from slo.yamlsource import Document, Location, Map, SpecSyntaxError, parse_document, split_documents
 
+_NATIVE_V1_RE = re.compile(r"(?m)^version: +['\"]?jupyter-slo/v1['\"]? *$")
 _SLOTH_V1_RE = re.compile(r"(?m)^version: +['\"]?prometheus/v1['\"]?\r?\n? *$")
 _K8S_KIND_RE = re.compile(r"(?m)^kind: +['\"]?PrometheusServiceLevel['\"]? *$")
 _K8S_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?sloth.slok.dev/v1['\"]? *$")
@@ -36,6 +38,8 @@ class SpecFile:
 
 
 def detect(text: str) -> SpecKind | None:
+    if _NATIVE_V1_RE.search(text):
+        return SpecKind.NATIVE_V1
     if _SLOTH_V1_RE.search(text):
         return SpecKind.SLOTH_V1
     if _K8S_KIND_RE.search(text) and _K8S_API_RE.search(text):
@@ -56,7 +60,8 @@ def _unknown_format(document: Document) -> Problem:
         column0 = match.start("value") - match.start()
         value = match.group("value").strip("'\"")
         return Problem(document.location(line0, column0),
-                       f'unsupported spec version "{value}" (supported: prometheus/v1)')
+                       f'unsupported spec version "{value}" (supported: jupyter-slo/v1, '
+                       'prometheus/v1)')
     return Problem(document.start, "invalid spec, could not load with any of the supported "
                    "spec types (prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, "
                    "openslo/v1alpha)")
@@ -84,7 +89,9 @@ def load_text(text: str, name: str, plugins: PluginRegistry,
         if not isinstance(root, Map):
             problems.append(Problem(document.start, "a spec document must be a mapping"))
             continue
-        if kind is SpecKind.OPENSLO_V1ALPHA:
+        if kind is SpecKind.NATIVE_V1:
+            groups.append(load_native(root, document.start, problems))
+        elif kind is SpecKind.OPENSLO_V1ALPHA:
             groups.append(load_openslo(root, document.start, problems))
         else:
             groups.append(load_sloth(root, document.start, kind, plugins, problems))

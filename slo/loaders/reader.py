@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from slo import duration
 from slo.gofmt import format_float32_g
 from slo.problems import Problem
 from slo.yamlsource import Location, Map, Seq
@@ -44,6 +45,7 @@ class Reader:
         path: tuple[Any, ...] = (),
         *,
         fold_case: bool = False,
+        strict: bool = False,
         context: str = "",
     ) -> None:
         self.mapping = mapping
@@ -51,6 +53,7 @@ class Reader:
         self.locations = locations
         self.path = path
         self.fold_case = fold_case
+        self.strict = strict
         self.context = context
         self._used: set[Any] = set()
         if path:
@@ -155,7 +158,7 @@ class Reader:
             self._type_error(actual, self._name(canonical or key), "a mapping", value)
             return None
         return Reader(value, self.problems, self.locations, (*self.path, canonical or key),
-                      fold_case=self.fold_case)
+                      fold_case=self.fold_case, strict=self.strict)
 
     def children(self, key: str, canonical: str | None = None) -> list[Reader]:
         found = self._take(key, canonical)
@@ -174,7 +177,8 @@ class Reader:
                                                    f"got {describe(item)}"))
                 continue
             readers.append(Reader(item, self.problems, self.locations,
-                                  (*self.path, canonical or key, index), fold_case=self.fold_case))
+                                  (*self.path, canonical or key, index), fold_case=self.fold_case,
+                                  strict=self.strict))
         return readers
 
     def string_map(self, key: str, canonical: str | None = None, *, coerce: bool) -> dict[str, str]:
@@ -207,13 +211,25 @@ class Reader:
         return out
 
     def finish(self, *, ignored: tuple[str, ...] = ()) -> None:
-        """Warn about every key that was not read: Sloth would drop it without a word."""
+        """Flag every key that was not read: an error in strict formats, else a warning
+        (Sloth's formats drop unknown keys without a word; we at least say so)."""
         for key in self.mapping:
             if key in self._used or (isinstance(key, str) and key in ignored):
                 continue
-            self.problems.append(Problem(self.mapping.key_loc(key),
-                                         f"{self._name(key)}: unknown field, ignored",
-                                         warning=True))
+            message = "unknown field" if self.strict else "unknown field, ignored"
+            self.problems.append(Problem(self.mapping.key_loc(key), f"{self._name(key)}: {message}",
+                                         warning=not self.strict))
+
+    def duration_ms(self, key: str) -> int | None:
+        """A Prometheus duration field (`30d`, `5m`), in milliseconds."""
+        text = self.string(key)
+        if not text:
+            return None
+        try:
+            return duration.parse(text)
+        except duration.DurationError as exc:
+            self.error(key, f"{self._name(key)}: {exc}")
+            return None
 
 
 def _coerce(value: Any) -> Any:

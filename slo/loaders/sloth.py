@@ -127,7 +127,7 @@ def _slo(r: Reader, fmt: _Format, service: str, group_locs: dict[tuple[str, ...]
     exact, as_float = objective if objective else (None, 0.0)
     description = r.string("description")
     labels = {**group_labels, **r.string_map("labels", coerce=not fmt.k8s)}
-    sli = _sli(r.child("sli"), fmt, service, name, as_float, group_labels, plugins, problems)
+    sli = _sli(r.child("sli"), r, fmt, service, name, as_float, group_labels, plugins, problems)
     alerting = _alerting(r.child("alerting"), fmt)
     chain = _chain(r.child("plugins"), problems)
     r.finish()
@@ -139,10 +139,12 @@ def _slo(r: Reader, fmt: _Format, service: str, group_locs: dict[tuple[str, ...]
     )
 
 
-def _sli(r: Reader | None, fmt: _Format, service: str, slo_name: str, objective: float,
+def _sli(r: Reader | None, slo_reader: Reader, fmt: _Format, service: str, slo_name: str,
+         objective: float,
          group_labels: dict[str, str], plugins: PluginRegistry,
          problems: list[Problem]) -> EventsSLI | RawSLI | None:
     if r is None:
+        slo_reader.error(None, "sli: one SLI type (events, raw or plugin) is required")
         return None
     events = r.child("events")
     raw = r.child("raw")
@@ -166,6 +168,8 @@ def _sli(r: Reader | None, fmt: _Format, service: str, slo_name: str, objective:
     if len(found) > 1:
         problems.append(Problem(r.loc, "sli: exactly one SLI type (events, raw or plugin) "
                                        "must be set, found several"))
+    if not found and plugin is None:
+        problems.append(Problem(r.loc, "sli: one SLI type (events, raw or plugin) is required"))
     return found[0] if found else None
 
 

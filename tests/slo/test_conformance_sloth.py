@@ -67,7 +67,7 @@ def test_unknown_spec_version_fails_with_a_clear_error(conformance, monkeypatch,
     assert code == 1
     assert out == ""
     assert err == ('testdata/in-invalid-version.yaml:1:10: unsupported spec version '
-                   '"prometheus/v999" (supported: prometheus/v1)\n')
+                   '"prometheus/v999" (supported: jupyter-slo/v1, prometheus/v1)\n')
 
 
 GOOD = ["good-aa.yaml", "good-ab.yaml", "good-ba.yaml", "good-k8s.yaml", "good-multi.yaml",

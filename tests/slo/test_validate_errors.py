@@ -82,7 +82,7 @@ CASES = [
       'unknown.yaml:1:1: invalid spec, could not load with any of the supported spec types (prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, openslo/v1alpha)',
     ], id='a document of no known format'),
     pytest.param("v2.yaml", [
-      'v2.yaml:1:10: unsupported spec version "prometheus/v2" (supported: prometheus/v1)',
+      'v2.yaml:1:10: unsupported spec version "prometheus/v2" (supported: jupyter-slo/v1, prometheus/v1)',
     ], id='an unknown prometheus/v spec version'),
 ]
 

@@ -1,0 +1,1 @@
+"""Pure renderers: exporter state in, prometheus_client metric families out."""

@@ -1,0 +1,1 @@
+"""Synthetic probes: they create real kernels and files, so each cleans up after itself."""

@@ -1,0 +1,1 @@
+"""I/O edge: talking to Jupyter Servers. Everything here returns immutable values."""

@@ -1,0 +1,126 @@
+"""promtool unit tests generated for every SLO: do its alerts fire when, and only when, due?
+
+For each SLO with alerts, and each alert tier that can fire, two scenarios feed every alert
+window's error ratio (`slo:sli_error:ratio_rate<w>`) at a constant value: 10 % above the
+tier's threshold, and 10 % below it. With every window at the same value, a tier fires exactly
+when the value exceeds its threshold, so the expected alerts follow from the thresholds alone:
+the test checks the generated thresholds, severities, labels and annotations, whatever the
+SLI's own query is. (It cannot tell which window a tier reads: all windows hold one value.)
+An SLO with `no_data` also gets a scenario with no data at all.
+
+Feeding the recorded ratios directly is safe: without raw input series the SLI rules record
+nothing, so no fed series collides with a rule's output. Annotations with templates other than
+`{{$labels.NAME}}` cannot be predicted here; such an SLO's alert checks leave them out and say
+so in a comment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from slo import duration, naming, render
+from slo.generate.default import decimal_text, error_budget, no_data_annotations, no_data_for
+from slo.generate.sloth import default_annotations
+from slo.model import SLO, Alert
+from slo.windows import AlertWindows
+
+MARGIN = Decimal("0.1")
+_LABEL_TEMPLATE = re.compile(r"\{\{ *\$labels\.([a-zA-Z_][a-zA-Z0-9_]*) *\}\}")
+_ANY_TEMPLATE = re.compile(r"\{\{")
+
+
+def _expand(text: str, labels: dict[str, str]) -> str | None:
+    expanded = _LABEL_TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), text)
+    return None if _ANY_TEMPLATE.search(expanded) else expanded
+
+
+def _minutes(text: str) -> int:
+    return math.ceil(duration.parse(text) / 60_000) if text else 0
+
+
+def _expected_alert(slo: SLO, severity: str, alert: Alert,
+                    series_labels: dict[str, str]) -> dict[str, Any]:
+    labels = {**series_labels, **naming.id_labels(slo.id, slo.service, slo.name),
+              naming.LABEL_SEVERITY: severity, **alert.labels}
+    annotations = {**default_annotations(severity), **alert.annotations}
+    expanded = {k: _expand(v, labels) for k, v in annotations.items()}
+    out: dict[str, Any] = {"exp_labels": labels}
+    if all(v is not None for v in expanded.values()):
+        out["exp_annotations"] = expanded
+    return out
+
+
+def slo_tests(slo: SLO, windows: AlertWindows) -> list[dict[str, Any]]:
+    alerting = slo.alerting
+    tiers = [(naming.SEVERITY_PAGE, alerting.page, t) for t in (windows.page_quick,
+                                                                 windows.page_slow)]
+    tiers += [(naming.SEVERITY_TICKET, alerting.ticket, t) for t in (windows.ticket_quick,
+                                                                     windows.ticket_slow)]
+    tiers = [(s, a, t) for s, a, t in tiers if not a.disable]
+    if not alerting.name or not tiers:
+        return []
+    budget = error_budget(slo)
+    thresholds = [(s, a, t.exact_factor(windows.period_ms) * budget) for s, a, t in tiers]
+    alert_windows = windows.sli_windows()[:-1]
+    series_labels = {**naming.id_labels(slo.id, slo.service, slo.name), **slo.labels}
+    wait = _minutes(alerting.for_) + 2
+    tests = []
+    for severity, _, threshold in thresholds:
+        if threshold >= 1:
+            continue  # validate warns: this tier can never fire
+        for factor, side in ((1 + MARGIN, "above"), (1 - MARGIN, "below")):
+            value = min(threshold * factor, Decimal(1))
+            firing = sorted({s for s, _, t in thresholds if value > t},
+                            key=[naming.SEVERITY_PAGE, naming.SEVERITY_TICKET].index)
+            inputs = [{"series": _series(naming.sli_error_ratio(w), {
+                           **series_labels, naming.LABEL_WINDOW: duration.format_ms(w)}),
+                       "values": f"{decimal_text(value)}+0x{wait + 2}"} for w in alert_windows]
+            if alerting.min_events:
+                inputs.append({"series": _series(naming.sli_total_rate(
+                    windows.page_quick.short_ms), {**series_labels, naming.LABEL_WINDOW:
+                    duration.format_ms(windows.page_quick.short_ms)}),
+                    "values": f"{alerting.min_events}+0x{wait + 2}"})
+            by_severity = {naming.SEVERITY_PAGE: alerting.page,
+                           naming.SEVERITY_TICKET: alerting.ticket}
+            tests.append({
+                "name": f"{slo.id}: error ratio {decimal_text(value)}, {side} the {severity} "
+                        f"threshold {decimal_text(threshold)}: fires "
+                        f"{', '.join(firing) or 'nothing'}",
+                "interval": "1m",
+                "input_series": inputs,
+                "alert_rule_test": [{
+                    "eval_time": f"{wait}m", "alertname": alerting.name,
+                    "exp_alerts": [_expected_alert(slo, s, by_severity[s], series_labels)
+                                   for s in firing]}],
+            })
+    if alerting.no_data:
+        ids = naming.id_labels(slo.id, slo.service, slo.name)
+        after = _minutes(no_data_for(slo, windows)) + 1
+        labels = {**ids, naming.LABEL_SEVERITY: naming.SEVERITY_PAGE, **alerting.page.labels}
+        tests.append({
+            "name": f"{slo.id}: no SLI data at all fires the no-data alert",
+            "interval": "1m",
+            "input_series": [],
+            "alert_rule_test": [{"eval_time": f"{after}m", "alertname": f"{alerting.name}NoData",
+                                 "exp_alerts": [{"exp_labels": labels, "exp_annotations": {
+                                     k: _expand(v, labels)
+                                     for k, v in no_data_annotations().items()}}]}],
+        })
+    return tests
+
+
+def _series(name: str, labels: dict[str, str]) -> str:
+    return name + naming.selector(labels).replace('", ', '",')
+
+
+def test_file(slos: Sequence[SLO], catalogue: dict[int, AlertWindows], default_period_ms: int,
+              rule_file: str, version: str) -> str:
+    """A promtool test file for the SLOs of one rule file (`rule_file`, relative to it)."""
+    tests = [t for slo in slos
+             for t in slo_tests(slo, catalogue[slo.period_ms or default_period_ms])]
+    body = {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+    return naming.header(version) + render.dump(body)
