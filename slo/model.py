@@ -25,6 +25,7 @@ class SpecKind(Enum):
     SLOTH_V1 = "prometheus/v1"
     SLOTH_K8S = "sloth.slok.dev/v1"
     OPENSLO_V1ALPHA = "openslo/v1alpha"
+    OPENSLO_V1 = "openslo/v1"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ class SLO:
     labels: dict[str, str] = field(default_factory=dict)
     alerting: Alerting = Alerting()
     period_ms: int | None = None
+    # Evaluation interval for the slow rules (windows of a day or more, the period and the
+    # metadata), which then move to a group of their own; empty: Prometheus' global interval.
+    slow_interval: str = ""
     plugins: PluginChain = PluginChain()
     locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False)
 

@@ -62,6 +62,10 @@ def sli_group(slo_id: str) -> str:
     return f"sloth-slo-sli-recordings-{slo_id}"
 
 
+def sli_slow_group(slo_id: str) -> str:
+    return f"sloth-slo-sli-slow-recordings-{slo_id}"
+
+
 def metadata_group(slo_id: str) -> str:
     return f"sloth-slo-meta-recordings-{slo_id}"
 

@@ -74,7 +74,8 @@ def native() -> dict[str, Any]:
     slo = _object({
         "name": NAME, "description": {"type": "string"},
         "objective": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
-        "period": DURATION, "labels": _labels(coerce=False), "sli": sli, "alerting": alerting,
+        "period": DURATION, "slow_interval": DURATION, "labels": _labels(coerce=False),
+        "sli": sli, "alerting": alerting,
     }, ("name", "objective", "sli"), strict=True)
     return {"$schema": DRAFT, "title": "jupyter-slo/v1 SLO spec", **_object({
         "version": {"const": "jupyter-slo/v1"}, "service": NAME,
@@ -157,6 +158,17 @@ def openslo_v1alpha() -> dict[str, Any]:
         "spec": spec}, ("apiVersion", "kind", "metadata", "spec"), strict=False)}
 
 
+def openslo_v1() -> dict[str, Any]:
+    """Any OpenSLO v1 document: the shape only (the loader explains what it cannot honour)."""
+    kinds = ["SLO", "SLI", "Service", "DataSource", "AlertPolicy", "AlertCondition",
+             "AlertNotificationTarget"]
+    return {"$schema": DRAFT, "title": "OpenSLO v1 document", **_object({
+        "apiVersion": {"const": "openslo/v1"}, "kind": {"enum": kinds},
+        "metadata": _object({"name": {"type": "string", "minLength": 1}}, ("name",),
+                            strict=False),
+        "spec": {"type": "object"}}, ("apiVersion", "kind", "metadata", "spec"), strict=False)}
+
+
 def alert_windows() -> dict[str, Any]:
     window = _object({"errorBudgetPercent": {"type": "number", "exclusiveMinimum": 0},
                       "shortWindow": DURATION, "longWindow": DURATION},
@@ -174,6 +186,7 @@ SCHEMAS = {
     "sloth-prometheus-v1": sloth_v1,
     "sloth-k8s-v1": sloth_k8s,
     "openslo-v1alpha": openslo_v1alpha,
+    "openslo-v1": openslo_v1,
     "sloth-alert-windows": alert_windows,
 }
 

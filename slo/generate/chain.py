@@ -25,6 +25,7 @@ _MODES = {
     SpecKind.SLOTH_V1: "cli-gen-prom",
     SpecKind.SLOTH_K8S: "cli-gen-k8s",
     SpecKind.OPENSLO_V1ALPHA: "cli-gen-openslo",
+    SpecKind.OPENSLO_V1: "cli-gen-openslo",
 }
 
 

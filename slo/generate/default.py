@@ -26,7 +26,7 @@ from slo.generate.chain import Options, generate_group
 from slo.loaders.discover import SpecFile
 from slo.model import SLO, Alert, EventsSLI, LatencySLI, RawSLI, SLOGroup, SpecKind
 from slo.plugins import SLORequest
-from slo.rules import Rule, SLORules
+from slo.rules import Rule, RuleGroup, SLORules
 from slo.template import render as render_query
 from slo.windows import AlertWindows, Window
 
@@ -63,8 +63,10 @@ class SLIRules:
         slo, windows = request.slo, request.windows
         if isinstance(slo.sli, LatencySLI):
             out = _events_rules(slo, slo.sli.as_events(), windows)
+            return _split_slow(slo, rules, out)
         elif isinstance(slo.sli, EventsSLI):
             out = _events_rules(slo, slo.sli, windows)
+            return _split_slow(slo, rules, out)
         else:
             assert isinstance(slo.sli, RawSLI)
             out = [Rule(record=naming.sli_error_ratio(w),
@@ -72,6 +74,27 @@ class SLIRules:
                         labels=_labels(slo, w))
                    for w in windows.sli_windows()]
         return replace(rules, sli=tuple(out))
+
+
+# Windows this long and longer change slowly: with `slow_interval` they are evaluated less often.
+SLOW_WINDOW_MS = 86_400_000
+
+
+def _split_slow(slo: SLO, rules: SLORules, out: list[Rule]) -> SLORules:
+    """Move the day-and-longer windows to their own group when the SLO sets `slow_interval`.
+
+    Alerts reading those windows then see them up to one slow interval late, which suits the
+    ticket tiers that use them; the base recordings stay in the fast group.
+    """
+    if not slo.slow_interval:
+        return replace(rules, sli=tuple(out))
+    slow = {r.record for r in out if r.labels.get(naming.LABEL_WINDOW)
+            and duration.parse(r.labels[naming.LABEL_WINDOW]) >= SLOW_WINDOW_MS}
+    fast = tuple(r for r in out if r.record not in slow)
+    group = RuleGroup(naming.sli_slow_group(slo.id), tuple(r for r in out if r.record in slow),
+                      slo.slow_interval)
+    return replace(rules, sli=fast, extra=(*rules.extra, group),
+                   metadata_interval=slo.slow_interval)
 
 
 def _events_rules(slo: SLO, sli: EventsSLI, windows: AlertWindows) -> list[Rule]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slo.loaders.native import load_native
 from slo.loaders.openslo import load_openslo
+from slo.loaders.openslo_v1 import load_openslo_v1
 from slo.loaders.sloth import load_sloth
 from slo.model import SLOGroup, SpecKind
 from slo.plugins import PluginRegistry
@@ -24,6 +25,7 @@ _SLOTH_V1_RE = re.compile(r"(?m)^version: +['\"]?prometheus/v1['\"]?\r?\n? *$")
 _K8S_KIND_RE = re.compile(r"(?m)^kind: +['\"]?PrometheusServiceLevel['\"]? *$")
 _K8S_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?sloth.slok.dev/v1['\"]? *$")
 _OPENSLO_KIND_RE = re.compile(r"(?m)^kind: +['\"]?SLO['\"]? *$")
+_OPENSLO_V1_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?openslo/v1['\"]? *$")
 _OPENSLO_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?openslo/v1alpha['\"]? *$")
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -46,6 +48,8 @@ def detect(text: str) -> SpecKind | None:
         return SpecKind.SLOTH_K8S
     if _OPENSLO_KIND_RE.search(text) and _OPENSLO_API_RE.search(text):
         return SpecKind.OPENSLO_V1ALPHA
+    if _OPENSLO_V1_API_RE.search(text):
+        return SpecKind.OPENSLO_V1
     return None
 
 
@@ -76,7 +80,9 @@ def find_spec_files(path: Path) -> list[Path]:
 def load_text(text: str, name: str, plugins: PluginRegistry,
               problems: list[Problem]) -> tuple[SLOGroup, ...]:
     groups = []
-    for document in split_documents(text, name):
+    documents = split_documents(text, name)
+    openslo_slis = _openslo_v1_slis(documents)
+    for document in documents:
         kind = detect(document.text)
         if kind is None:
             problems.append(_unknown_format(document))
@@ -91,11 +97,32 @@ def load_text(text: str, name: str, plugins: PluginRegistry,
             continue
         if kind is SpecKind.NATIVE_V1:
             groups.append(load_native(root, document.start, problems))
+        elif kind is SpecKind.OPENSLO_V1:
+            group = load_openslo_v1(root, document.start, openslo_slis, problems)
+            if group.slos:
+                groups.append(group)
         elif kind is SpecKind.OPENSLO_V1ALPHA:
             groups.append(load_openslo(root, document.start, problems))
         else:
             groups.append(load_sloth(root, document.start, kind, plugins, problems))
     return tuple(groups)
+
+
+def _openslo_v1_slis(documents: list[Document]) -> dict[str, Map]:
+    """OpenSLO v1 `kind: SLI` documents of one file, by name, for `indicatorRef`."""
+    slis: dict[str, Map] = {}
+    for document in documents:
+        if detect(document.text) is not SpecKind.OPENSLO_V1:
+            continue
+        try:
+            root = parse_document(document)
+        except SpecSyntaxError:
+            continue  # reported when the document itself is loaded
+        if isinstance(root, Map) and root.get("kind") == "SLI":
+            meta = root.get("metadata")
+            if isinstance(meta, Map) and isinstance(meta.get("name"), str):
+                slis[meta["name"]] = root
+    return slis
 
 
 def load_file(path: Path, plugins: PluginRegistry, problems: list[Problem]) -> SpecFile:

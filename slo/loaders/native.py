@@ -55,13 +55,14 @@ def _slo(r: Reader, service: str, group_labels: dict[str, str], default_period: 
     exact, as_float = objective if objective else (None, 0.0)
     description = r.string("description")
     period = r.duration_ms("period") or default_period
+    slow_interval = _duration_text(r, "slow_interval")
     labels = {**group_labels, **r.string_map("labels", coerce=False)}
     sli = _sli(r.child("sli"), r)
     alerting = _alerting(r.child("alerting"))
     r.finish()
     return SLO(id=f"{service}-{name}", name=name, service=service, objective=exact,
                objective_float=as_float, sli=sli, description=description, labels=labels,
-               alerting=alerting, period_ms=period,
+               alerting=alerting, period_ms=period, slow_interval=slow_interval,
                locations={**group_locs, **relative_locations(r)})
 
 

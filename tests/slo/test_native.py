@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from slo.cli import main
 from slo.presets import reference
@@ -83,6 +84,7 @@ slos:
   - name: requests
     objective: 99.9
     period: 28d
+    slow_interval: 2m
     sli:
       events:
         error_query: sum(rate(errors_total[{{.window}}]))
@@ -104,6 +106,14 @@ slos:
     # No data: a full outage pages after 13.44 x 0.001 x 3600 s = 48.4 s, plus the 2m `for`,
     # so 168.4 s, rounded up to 3m.
     assert "alert: BurnNoData" in text and "    for: 3m\n" in text
+    # slow_interval: 1d, 3d and 4w windows and the metadata move to 2m groups.
+    groups = yaml.safe_load(text)["groups"]
+    slow = next(g for g in groups if g["name"] == "sloth-slo-sli-slow-recordings-api-requests")
+    assert slow["interval"] == "2m"
+    assert [r["record"] for r in slow["rules"]] == [
+        "slo:sli_error:ratio_rate1d", "slo:sli_error:ratio_rate3d", "slo:sli_error:ratio_rate4w"]
+    meta = next(g for g in groups if g["name"] == "sloth-slo-meta-recordings-api-requests")
+    assert meta["interval"] == "2m"
     assert check_rules(out).returncode == 0
 
 

@@ -21,6 +21,7 @@ SCHEMA_FOR = {
     SpecKind.SLOTH_V1: "sloth-prometheus-v1",
     SpecKind.SLOTH_K8S: "sloth-k8s-v1",
     SpecKind.OPENSLO_V1ALPHA: "openslo-v1alpha",
+    SpecKind.OPENSLO_V1: "openslo-v1",
 }
 
 
@@ -42,6 +43,7 @@ def valid_specs(conformance: Path) -> list[Path]:
         *sorted(corpus.glob("in-*.yaml")), *sorted((corpus / "validate" / "good").glob("*")),
         REPO / "slo" / "specs" / "jupyter.yaml", REPO / "slo" / "examples" / "jupyter-sloth.yaml",
         REPO / "tests" / "slo" / "specs" / "good.yaml",
+        REPO / "tests" / "slo" / "specs" / "openslo-v1" / "valid.yaml",
     ]
 
 
