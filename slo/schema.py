@@ -26,6 +26,7 @@ DURATION = {"type": "string", "minLength": 2,
             "pattern": r"^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?"
                        r"([0-9]+ms)?$"}
 NAME = {"type": "string", "pattern": NAME_RE.pattern}
+OBJECTIVE = {"type": "number", "exclusiveMinimum": 0, "maximum": 100}
 WINDOW_QUERY = {"type": "string", "pattern": r"\{\{ *\.window *\}\}"}
 
 
@@ -73,10 +74,12 @@ def native() -> dict[str, Any]:
     }, strict=True)
     slo = _object({
         "name": NAME, "description": {"type": "string"},
-        "objective": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        "objective": OBJECTIVE,
+        "objectives": {"type": "array", "minItems": 1, "items": OBJECTIVE},
         "period": DURATION, "slow_interval": DURATION, "labels": _labels(coerce=False),
         "sli": sli, "alerting": alerting,
-    }, ("name", "objective", "sli"), strict=True)
+    }, ("name", "sli"), strict=True)
+    slo["oneOf"] = [{"required": ["objective"]}, {"required": ["objectives"]}]
     return {"$schema": DRAFT, "title": "jupyter-slo/v1 SLO spec", **_object({
         "version": {"const": "jupyter-slo/v1"}, "service": NAME,
         "labels": _labels(coerce=False), "period": DURATION,

@@ -25,7 +25,7 @@ from slo.model import (
 )
 from slo.presets import PresetError, expand, python_le
 from slo.problems import Problem
-from slo.yamlsource import Location, Map
+from slo.yamlsource import Location, Map, Seq
 
 _SLI_KINDS = ("events", "raw", "latency", "preset")
 
@@ -41,18 +41,41 @@ def load_native(root: Map, location: Location, problems: list[Problem]) -> SLOGr
         top.error("slos", "slos: at least one SLO is required")
     group_locs = {("service",): top.locations.get(("service",), top.loc)}
     group_locs |= {("labels", k): top.locations[("labels", k)] for k in labels}
-    slos = tuple(_slo(r, service, labels, default_period, group_locs) for r in slo_readers)
+    slos = tuple(s for r in slo_readers
+                 for s in _slo(r, service, labels, default_period, group_locs))
     top.finish()
     return SLOGroup(SpecKind.NATIVE_V1, slos, location)
 
 
+def _objectives(r: Reader) -> list[tuple[Decimal | None, float, Location]]:
+    """`objective: 99.9`, or `objectives: [99.9, 99]` (strictest first after sorting)."""
+    if r.has("objective") == r.has("objectives"):
+        r.error(None, "objective: exactly one of objective or objectives is required")
+    if r.has("objective"):
+        number = r.number("objective")
+        exact, as_float = number if number else (None, 0.0)
+        return [(exact, as_float, r.locations.get((*r.path, "objective"), r.loc))]
+    items = r.raw("objectives")
+    if not isinstance(items, Seq) or not items:
+        r.error("objectives", "objectives: a non-empty list of numbers is required")
+        return [(None, 0.0, r.loc)]
+    out = []
+    for index, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            r.problems.append(Problem(items.item_loc(index), f"objectives[{index}]: expected a "
+                                                             "number"))
+            continue
+        raw = (items.raw[index] or repr(item)).replace("_", "")
+        out.append((Decimal(raw), float(item), items.item_loc(index)))
+    return sorted(out, key=lambda o: o[0] or 0, reverse=True) or [(None, 0.0, r.loc)]
+
+
 def _slo(r: Reader, service: str, group_labels: dict[str, str], default_period: int | None,
-         group_locs: dict[tuple[str, ...], Location]) -> SLO:
+         group_locs: dict[tuple[str, ...], Location]) -> list[SLO]:
+    """One SLO, or one per objective: the strictest keeps the name and alerts; the others are
+    reported as `<name>-<objective>` (dots become dashes), without alerts."""
     name = r.string("name")
-    if not r.has("objective"):
-        r.error(None, "objective: required")
-    objective = r.number("objective")
-    exact, as_float = objective if objective else (None, 0.0)
+    objectives = _objectives(r)
     description = r.string("description")
     period = r.duration_ms("period") or default_period
     slow_interval = _duration_text(r, "slow_interval")
@@ -60,10 +83,18 @@ def _slo(r: Reader, service: str, group_labels: dict[str, str], default_period: 
     sli = _sli(r.child("sli"), r)
     alerting = _alerting(r.child("alerting"))
     r.finish()
-    return SLO(id=f"{service}-{name}", name=name, service=service, objective=exact,
-               objective_float=as_float, sli=sli, description=description, labels=labels,
-               alerting=alerting, period_ms=period, slow_interval=slow_interval,
-               locations={**group_locs, **relative_locations(r)})
+    locations = {**group_locs, **relative_locations(r)}
+    slos = []
+    for rank, (exact, as_float, where) in enumerate(objectives):
+        slo_name = name if rank == 0 else f"{name}-{str(exact).replace('.', '-')}"
+        slos.append(SLO(
+            id=f"{service}-{slo_name}", name=slo_name, service=service, objective=exact,
+            objective_float=as_float, sli=sli, description=description, labels=labels,
+            alerting=alerting if rank == 0 else Alerting("", Alert(disable=True),
+                                                         Alert(disable=True)),
+            period_ms=period, slow_interval=slow_interval,
+            locations={**locations, ("objective",): where}))
+    return slos
 
 
 def _sli(r: Reader | None, slo: Reader) -> SLI | None:

@@ -126,3 +126,27 @@ def test_preset_reference_doc_is_fresh():
     doc = REPO / "docs" / "presets.md"
     assert doc.read_text(encoding="utf-8") == reference(), (
         "docs/presets.md is stale: run `python -m slo.presets > docs/presets.md`")
+
+
+def test_several_objectives_alert_on_the_strictest_and_report_all(tmp_path):
+    spec = tmp_path / "multi.yaml"
+    spec.write_text("""\
+version: jupyter-slo/v1
+service: jupyter
+slos:
+  - name: saves
+    objectives: [99, 99.9]
+    sli:
+      preset: {name: notebook-saves}
+    alerting: {name: Saves}
+""")
+    out = tmp_path / "rules.yaml"
+    assert main(["rules", "-i", str(spec), "-o", str(out)]) == 0
+    groups = {g["name"]: g["rules"] for g in yaml.safe_load(out.read_text())["groups"]}
+    # sloth_slo tells the objectives' series apart; only the strictest (99.9) alerts.
+    assert [r["alert"] for r in groups["sloth-slo-alerts-jupyter-saves"]] == ["Saves", "Saves"]
+    assert "sloth-slo-alerts-jupyter-saves-99" not in groups
+    objectives = {r["labels"]["sloth_slo"]: r["expr"] for name, rules in groups.items()
+                  for r in rules if r.get("record") == "slo:objective:ratio"}
+    assert objectives == {"saves": "vector(0.999)", "saves-99": "vector(0.99)"}
+    assert check_rules(out).returncode == 0

@@ -101,6 +101,8 @@ MALFORMED = [
     pytest.param(("slos", 0, "sli", "preset", "name"), "kernel-happiness", id="unknown preset"),
     pytest.param(("slos", 0, "labels"), {"team": ""}, id="empty label value"),
     pytest.param(("version",), "jupyter-slo/v2", id="wrong version"),
+    pytest.param(("slos", 0, "objectives"), [99], id="objective and objectives together"),
+    pytest.param(("slos", 0, "objective"), KeyError, id="no objective at all"),
 ]
 
 
