@@ -112,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = sub.add_parser("generate", help="generate every artefact into a directory",
                               description="Write OUTDIR/prometheus/rules/*.yaml (one rule file "
-                                          "per spec file) and OUTDIR/grafana/dashboards/ "
-                                          "(dashboard JSON and a Grafana provider file).")
+                                          "per spec file), OUTDIR/prometheus/tests/*.yaml "
+                                          "(promtool unit tests of those rules) and "
+                                          "OUTDIR/grafana/dashboards/ (dashboard JSON and a "
+                                          "Grafana provider file).")
     _add_spec_flags(generate, many_inputs=False)
     _add_rules_flags(generate)
     generate.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR",
@@ -186,30 +188,17 @@ def _report(problems: Sequence[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
-def run_validate(args: argparse.Namespace) -> int:
-    plugins, catalogue, options = _setup(args)
-    loaded = load_and_validate(args.inputs, plugins, catalogue, options.default_period_ms,
-                               check_duplicates=not args.ignore_slo_duplicates)
-    _report(loaded.problems)
-    if not loaded.ok:
-        return EXIT_INVALID
-    # Generation can still fail (a plugin refusing its input): run it, discard the output.
-    try:
-        for spec in loaded.files:
-            render_file(spec, options, compat=args.compat == "sloth",
-                        output_format=FORMAT_PROMETHEUS)
-    except GenerationError as exc:
-        _report([exc.problem])
-        return EXIT_INVALID
-    count = sum(len(g.slos) for f in loaded.files for g in f.groups)
-    print(f"{count} SLOs in {len(loaded.files)} files: valid", file=sys.stderr)
-    return EXIT_OK
+def _load(args: argparse.Namespace, *, check_duplicates: bool = False,
+          output_format: str = FORMAT_PROMETHEUS
+          ) -> tuple[dict[Path, str], Loaded, Options] | int:
+    """Load, validate and render every spec, printing all problems; an exit code on failure.
 
-
-def _render_all(args: argparse.Namespace) -> tuple[dict[Path, str], Loaded, Options] | int:
+    Rendering runs even when only validating: a plugin may still refuse its input then.
+    """
     plugins, catalogue, options = _setup(args)
-    loaded = load_and_validate([args.input], plugins, catalogue, options.default_period_ms,
-                               check_duplicates=False)
+    inputs = args.inputs if hasattr(args, "inputs") else [args.input]
+    loaded = load_and_validate(inputs, plugins, catalogue, options.default_period_ms,
+                               check_duplicates=check_duplicates)
     _report(loaded.problems)
     if not loaded.ok:
         return EXIT_INVALID
@@ -217,11 +206,25 @@ def _render_all(args: argparse.Namespace) -> tuple[dict[Path, str], Loaded, Opti
     try:
         for spec in loaded.files:
             rendered[spec.path] = render_file(spec, options, compat=args.compat == "sloth",
-                                              output_format=args.format)
+                                              output_format=output_format)
     except GenerationError as exc:
         _report([exc.problem])
         return EXIT_INVALID
     return rendered, loaded, options
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    result = _load(args, check_duplicates=not args.ignore_slo_duplicates)
+    if isinstance(result, int):
+        return result
+    loaded = result[1]
+    count = sum(len(g.slos) for f in loaded.files for g in f.groups)
+    print(f"{count} SLOs in {len(loaded.files)} files: valid", file=sys.stderr)
+    return EXIT_OK
+
+
+def _render_all(args: argparse.Namespace) -> tuple[dict[Path, str], Loaded, Options] | int:
+    return _load(args, output_format=args.format)
 
 
 def _relative_out(spec_path: Path, root: Path, out_dir: Path) -> Path:
@@ -287,14 +290,13 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    plugins, catalogue, options = _setup(args)
-    loaded = load_and_validate([args.input], plugins, catalogue, options.default_period_ms,
-                               check_duplicates=False)
-    _report(loaded.problems)
-    if not loaded.ok:
-        return EXIT_INVALID
+    result = _load(args)
+    if isinstance(result, int):
+        return result
+    _, loaded, options = result
     explanations = [
-        explain(prepare(slo, options), catalogue[slo.period_ms or options.default_period_ms])
+        explain(prepare(slo, options),
+                options.catalogue[slo.period_ms or options.default_period_ms])
         for spec in loaded.files for group in spec.groups for slo in group.slos
     ]
     if args.format == "json":
