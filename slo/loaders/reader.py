@@ -46,7 +46,6 @@ class Reader:
         *,
         fold_case: bool = False,
         strict: bool = False,
-        context: str = "",
     ) -> None:
         self.mapping = mapping
         self.problems = problems
@@ -54,7 +53,6 @@ class Reader:
         self.path = path
         self.fold_case = fold_case
         self.strict = strict
-        self.context = context
         self._used: set[Any] = set()
         if path:
             locations.setdefault(path, mapping.loc)
@@ -67,8 +65,7 @@ class Reader:
         return self.mapping.loc
 
     def _name(self, key: Any) -> str:
-        return ".".join(str(p) for p in (*self.path, key)) if self.context == "" else (
-            f"{self.context}.{key}")
+        return ".".join(str(p) for p in (*self.path, key))
 
     def _find(self, key: str) -> Any:
         if key in self.mapping:
