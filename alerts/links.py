@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from urllib.parse import quote
 
 from alerts import naming
 from alerts.config import Links
@@ -103,8 +102,4 @@ class LinkAnnotations:
 
 def server_dashboard(links: Links) -> str:
     """The on-call dashboard narrowed to the alert's server (a template Prometheus fills)."""
-    return dashboard_url(links, dash.ON_CALL, {dash.VAR_SERVER: "{{ $labels.server }}"})
-
-
-def quote_value(value: str) -> str:
-    return quote(value, safe="")
+    return dashboard_url(links, dash.ON_CALL, {dash.VAR_SERVER: "{{ $labels.server | urlquery }}"})

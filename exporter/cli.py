@@ -1,8 +1,9 @@
 """`jupyter-slo exporter` / `python -m exporter`: flags -> frozen config -> run until signalled.
 
 Flags follow Prometheus exporter habits (DESIGN.md "Command line contract"). Secrets never
-come from a flag, which `ps` would show: the token comes from `--jupyter-token-file` or the
-`JUPYTER_TOKEN` environment variable. Exit codes: 0 after a clean stop, 2 for usage, config
+come from a flag, which `ps` would show: tokens come from `--jupyter-token-file` (or env
+`JUPYTER_TOKEN`), `--hub-token-file` (or `JUPYTERHUB_API_TOKEN`) and `--proxy-token-file` (or
+`CONFIGPROXY_AUTH_TOKEN`). Exit codes: 0 after a clean stop, 2 for usage, config
 or listen errors (printed as one line on stderr, never a traceback).
 """
 
@@ -19,25 +20,29 @@ from pathlib import Path
 
 from aiohttp import web
 
-from exporter import __version__, discovery, logs, webconfig
+from exporter import __version__, discovery, logs, naming, webconfig
 from exporter.app import build_app
 from exporter.config import (
     COLLECTORS_DEFAULT_ON,
+    COLLECTORS_OPTIONAL,
     DEFAULT_LISTEN_PORT,
     ConfigError,
     ExporterConfig,
+    HubConfig,
     Secret,
     check_unique_names,
+    hub_api_url,
+    normalise_url,
     parse_duration,
     parse_listen_address,
     parse_target,
 )
-from exporter.engine import Engine
+from exporter.engine import build_engine
+from exporter.sharding import parse_shard
 
 EXIT_OK, EXIT_USAGE = 0, 2
 log = logging.getLogger("exporter")
-
-_HUB_FLAGS = ("hub_url", "hub_token_file", "proxy_api_url", "proxy_token_file")
+HUB_HEAVY_EVERY = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,10 +56,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "dir, as `jupyter server list` does")
     p.add_argument("--jupyter-token-file", metavar="FILE",
                    help="file holding the API token (default: env JUPYTER_TOKEN)")
-    p.add_argument("--hub-url", help="JupyterHub fleet mode (not implemented yet)")
-    p.add_argument("--hub-token-file", help="JupyterHub API token file (fleet mode)")
-    p.add_argument("--proxy-api-url", help="configurable-http-proxy API (fleet mode)")
-    p.add_argument("--proxy-token-file", help="proxy API token file (fleet mode)")
+    p.add_argument("--hub-url", metavar="URL",
+                   help="JupyterHub fleet mode: watch every ready user server of this Hub "
+                        "(e.g. http://hub:8081); needs --proxy-api-url")
+    p.add_argument("--hub-token-file", metavar="FILE",
+                   help="Hub service token (default: env JUPYTERHUB_API_TOKEN); scopes "
+                        "list:users, read:servers, access:servers")
+    p.add_argument("--proxy-api-url", metavar="URL",
+                   help="configurable-http-proxy's API (e.g. http://proxy-api:8001): its "
+                        "routing table gives each server's direct address")
+    p.add_argument("--proxy-token-file", metavar="FILE",
+                   help="proxy API token (default: env CONFIGPROXY_AUTH_TOKEN)")
+    p.add_argument("--hub.probe-user", dest="probe_users", action="append", default=[],
+                   metavar="NAME", help="Hub mode: run synthetic probes on this user's "
+                                        "servers (repeatable); no other server is probed")
+    p.add_argument("--hub.refresh-interval", dest="hub_refresh", default=None,
+                   help="how often to list the Hub's servers (default: --poll-interval)")
+    p.add_argument("--shard", default="0/1", metavar="I/N",
+                   help="watch only servers whose name hashes to shard I of N (0-based)")
+    p.add_argument("--poll.max-concurrency", dest="max_concurrency", type=int, default=64,
+                   help="polls in flight at once (default 64)")
+    p.add_argument("--poll.heavy-every", dest="heavy_every", type=int, default=None,
+                   help="read /api, kernelspecs, terminals and /metrics every Nth poll only "
+                        f"(default 1; {HUB_HEAVY_EVERY} in Hub mode)")
+    p.add_argument("--path.procfs", dest="procfs", default="/proc",
+                   help="procfs mount point (default /proc; /host/proc in a container)")
+    p.add_argument("--path.rootfs", dest="rootfs", default="/",
+                   help="root of the filesystems the node collector reports (default /)")
     p.add_argument("--web.listen-address", dest="listen", default=f":{DEFAULT_LISTEN_PORT}",
                    metavar="HOST:PORT", help=f"where to serve (default :{DEFAULT_LISTEN_PORT})")
     p.add_argument("--web.config.file", dest="web_config", metavar="FILE",
@@ -76,47 +104,92 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--collector.{name}", dest=f"collector_{name}", default=True,
                        action=argparse.BooleanOptionalAction,
                        help=f"enable the {name} collector (default on)")
+    defaults = {naming.COLLECTOR_NODE: "on, off in Hub mode",
+                naming.COLLECTOR_KERNEL_RESOURCES: "off; needs the kernels' PID namespace",
+                naming.COLLECTOR_GPU: "off; needs the gpu extra"}
+    for name in COLLECTORS_OPTIONAL:
+        p.add_argument(f"--collector.{name}", dest=f"collector_{name}", default=None,
+                       action=argparse.BooleanOptionalAction,
+                       help=f"enable the {name} collector (default {defaults[name]})")
     p.add_argument("--version", action="version", version=f"jupyter-slo {__version__}")
     return p
 
 
-def read_token(path: str | None) -> Secret | None:
+def read_token(path: str | None, env_name: str = "JUPYTER_TOKEN") -> Secret | None:
     if path:
         try:
             text = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read token file {path} ({exc.strerror})") from None
         return Secret(text) if text else None
-    env = os.environ.get("JUPYTER_TOKEN", "").strip()
+    env = os.environ.get(env_name, "").strip()
     return Secret(env) if env else None
 
 
-def config_from_args(args: argparse.Namespace) -> ExporterConfig:
-    token = read_token(args.jupyter_token_file)
+def hub_config(args: argparse.Namespace, poll_interval: float) -> HubConfig:
     if args.jupyter_url:
+        raise ConfigError("--hub-url and --jupyter-url are exclusive")
+    if not args.proxy_api_url:
+        raise ConfigError("Hub mode needs --proxy-api-url: servers are polled at their own "
+                          "address from the proxy's routes, never through the proxy, whose "
+                          "traffic counts as user activity")
+    token = read_token(args.hub_token_file, "JUPYTERHUB_API_TOKEN")
+    proxy_token = read_token(args.proxy_token_file, "CONFIGPROXY_AUTH_TOKEN")
+    if token is None or proxy_token is None:
+        raise ConfigError("Hub mode needs a Hub token (--hub-token-file or "
+                          "JUPYTERHUB_API_TOKEN) and a proxy token (--proxy-token-file or "
+                          "CONFIGPROXY_AUTH_TOKEN)")
+    refresh = parse_duration(args.hub_refresh) if args.hub_refresh else poll_interval
+    return HubConfig(api_url=hub_api_url(args.hub_url), token=token,
+                     proxy_api_url=normalise_url(args.proxy_api_url), proxy_token=proxy_token,
+                     probe_users=frozenset(args.probe_users),
+                     refresh_interval=max(refresh, 0.1))
+
+
+def config_from_args(args: argparse.Namespace) -> ExporterConfig:
+    poll_interval = parse_duration(args.poll_interval)
+    if poll_interval <= 0:
+        raise ConfigError("--poll-interval must be positive")
+    hub = hub_config(args, poll_interval) if args.hub_url else None
+    token = read_token(args.jupyter_token_file)
+    if hub is not None:
+        targets: tuple = ()
+    elif args.jupyter_url:
         targets = tuple(parse_target(text, token) for text in args.jupyter_url)
     else:
         found = discovery.discover(discovery.runtime_dir())
         targets = tuple(t if t.token else type(t)(t.name, t.url, token) for t in found)
     check_unique_names(targets)
+    shard = parse_shard(args.shard)
+    if args.max_concurrency < 1:
+        raise ConfigError("--poll.max-concurrency must be at least 1")
+    heavy_every = args.heavy_every or (HUB_HEAVY_EVERY if hub is not None else 1)
+    if heavy_every < 1:
+        raise ConfigError("--poll.heavy-every must be at least 1")
     host, port = parse_listen_address(args.listen)
     probe_interval = parse_duration(args.probe_interval)
-    poll_interval = parse_duration(args.poll_interval)
-    if poll_interval <= 0:
-        raise ConfigError("--poll-interval must be positive")
-    collectors = frozenset(n for n in COLLECTORS_DEFAULT_ON if getattr(args, f"collector_{n}"))
+    collectors = {n for n in COLLECTORS_DEFAULT_ON if getattr(args, f"collector_{n}")}
+    for name in COLLECTORS_OPTIONAL:
+        chosen = getattr(args, f"collector_{name}")
+        if chosen is None:  # DESIGN.md: node on for a single host, off in Hub mode
+            chosen = name == naming.COLLECTOR_NODE and hub is None
+        if chosen:
+            collectors.add(name)
     return ExporterConfig(
         targets=targets, listen_host=host, listen_port=port, web_config_file=args.web_config,
         poll_interval=poll_interval, probe_interval=probe_interval,
-        idle_threshold=parse_duration(args.idle_threshold), collectors=collectors,
-        log_format=args.log_format, probe_kernel_name=args.probe_kernel,
-        probe_timeout=parse_duration(args.probe_timeout),
+        idle_threshold=parse_duration(args.idle_threshold),
+        collectors=frozenset(collectors), log_format=args.log_format,
+        probe_kernel_name=args.probe_kernel, probe_timeout=parse_duration(args.probe_timeout),
         request_timeout=min(10.0, max(1.0, poll_interval)),
-        discovered=not args.jupyter_url)
+        discovered=not args.jupyter_url and hub is None, hub=hub,
+        shard_index=shard.index, shard_count=shard.count,
+        max_concurrency=args.max_concurrency, heavy_every=heavy_every, procfs=args.procfs,
+        rootfs=args.rootfs)
 
 
 async def serve(config: ExporterConfig, web_cfg: webconfig.WebConfig) -> int:
-    engine = Engine(config, __version__)
+    engine = build_engine(config, __version__)
     auth = webconfig.BasicAuth(web_cfg.users) if web_cfg.users else None
     runner = web.AppRunner(build_app(engine, auth), access_log=None)
     await runner.setup()
@@ -131,8 +204,11 @@ async def serve(config: ExporterConfig, web_cfg: webconfig.WebConfig) -> int:
                                           "error": exc.strerror})
         return EXIT_USAGE
     log.info("listening", extra={"address": f"{config.listen_host}:{config.listen_port}",
-                                 "tls": web_cfg.tls, "targets": len(config.targets),
-                                 "discovered": config.discovered})
+                                 "tls": web_cfg.tls, "targets": len(engine.workers),
+                                 "discovered": config.discovered,
+                                 "hub": config.hub.api_url if config.hub else "none",
+                                 "shard": f"{config.shard_index}/{config.shard_count}",
+                                 "collectors": ",".join(sorted(config.collectors))})
     for target in config.targets:
         log.info("watching", extra={"server": target.name, "url": target.url,
                                     "token": "set" if target.token else "none"})
@@ -152,10 +228,6 @@ async def serve(config: ExporterConfig, web_cfg: webconfig.WebConfig) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if any(getattr(args, flag) for flag in _HUB_FLAGS):
-        print("jupyter-slo exporter: JupyterHub fleet mode is not implemented yet",
-              file=sys.stderr)
-        return EXIT_USAGE
     try:
         config = config_from_args(args)
         web_cfg = webconfig.load(args.web_config) if args.web_config \
@@ -165,8 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jupyter-slo exporter: {exc}", file=sys.stderr)
         return EXIT_USAGE
     secrets = [t.token.value for t in config.targets if t.token is not None]
+    if config.hub is not None:
+        secrets += [config.hub.token.value, config.hub.proxy_token.value]
     logs.setup(config.log_format, secrets, level=getattr(logging, args.log_level.upper()))
-    if not config.targets:
+    if not config.targets and config.hub is None:
         log.warning("no Jupyter Server to watch: none given and none found",
                     extra={"runtime_dir": str(discovery.runtime_dir())})
     return asyncio.run(serve(config, web_cfg))

@@ -46,9 +46,22 @@ class Target:
     name: str
     url: str  # normalised: scheme://host:port/base/ with a trailing slash
     token: Secret | None
+    probe: bool = True  # synthetic probes allowed (Hub mode: only servers marked for it)
 
     def api(self, path: str) -> str:
         return self.url + path.lstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """JupyterHub fleet mode. `api_url` ends in `hub/api/`; `proxy_api_url` in `/`."""
+
+    api_url: str
+    token: Secret
+    proxy_api_url: str
+    proxy_token: Secret
+    probe_users: frozenset[str] = frozenset()
+    refresh_interval: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +79,33 @@ class ExporterConfig:
     probe_timeout: float = 60.0
     request_timeout: float = 10.0
     discovered: bool = False
+    hub: HubConfig | None = None
+    shard_index: int = 0
+    shard_count: int = 1
+    max_concurrency: int = 64  # polls in flight at once
+    heavy_every: int = 1  # read /api, kernelspecs, terminals and /metrics every Nth poll
+    procfs: str = "/proc"
+    rootfs: str = "/"
+    host_timeout: float = 5.0  # limit on one procfs or NVML read
+    gpu_retry: float = 60.0  # seconds between NVML init attempts
 
 
 COLLECTORS_DEFAULT_ON = (
     naming.COLLECTOR_KERNELS, naming.COLLECTOR_CRASHES, naming.COLLECTOR_KERNEL_PROBE,
     naming.COLLECTOR_SAVE_PROBE, naming.COLLECTOR_SERVER_METRICS,
 )
+# node: on for a single host, off in Hub mode (node_exporter runs there); the other two are
+# opt-in because they need the kernels' PID namespace or a GPU driver.
+COLLECTORS_OPTIONAL = (
+    naming.COLLECTOR_NODE, naming.COLLECTOR_KERNEL_RESOURCES, naming.COLLECTOR_GPU,
+)
+HOST_COLLECTORS = frozenset(COLLECTORS_OPTIONAL)
+
+
+def hub_api_url(url: str) -> str:
+    """`http://hub:8081` or JupyterHub's own `JUPYTERHUB_API_URL` form `.../hub/api`."""
+    base = normalise_url(url)
+    return base if base.endswith("/hub/api/") else base + "hub/api/"
 
 
 def parse_duration(text: str) -> float:

@@ -1,10 +1,14 @@
-"""Background work per target: the poll loop, the event subscriber and the probe loop.
+"""Background work: poll cycles over all targets, and per target the event subscriber and
+the probe loop; in Hub mode also the fleet refresh; with host collectors the host sampler.
 
 Each `TargetWorker` owns its target's one `JupyterClient` and the only reference to its
-current `TargetState`, which it replaces whole after every poll, event or probe. The HTTP
-app reads `Engine.view()` and never awaits a server. All loops sleep between iterations and
-end only on cancellation; on cancellation the probes' clean-ups are drained before the
-client session closes, so a SIGTERM leaves no probe kernel behind.
+current `TargetState`, which it replaces whole after every poll, event or probe. The
+`Engine` runs one poll cycle per `--poll-interval`: refresh the fleet when due (Hub mode),
+start workers for new servers and drop those gone (their series leave the view at once),
+then poll every worker with at most `max_concurrency` polls in flight and a time limit per
+server. The HTTP app reads `Engine.view()` and never awaits a server. All loops sleep
+between iterations and end only on cancellation; on cancellation the probes' clean-ups are
+drained before the client session closes, so a SIGTERM leaves no probe kernel behind.
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
+
 from exporter import accounting, naming
 from exporter.collectors.base import ExporterView
-from exporter.config import ExporterConfig, Target
-from exporter.model import PollResult
+from exporter.config import HOST_COLLECTORS, ExporterConfig, Target
+from exporter.fleet import FleetSource
+from exporter.host import HostSampler
+from exporter.model import HostSnapshot, PollResult
 from exporter.probes import kernel as kernel_probe
 from exporter.probes import save as save_probe
 from exporter.probes.cleanup import Cleanups
+from exporter.sharding import Shard
 from exporter.sources.client import JupyterClient
 from exporter.sources.events import subscribe
 from exporter.sources.parse import parse_event, version_at_least
@@ -46,7 +55,8 @@ RECENT_PROBES = 64
 
 class TargetWorker:
     def __init__(self, target: Target, config: ExporterConfig, instance: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 session: aiohttp.ClientSession | None = None) -> None:
         self.target = target
         self.config = config
         self.instance = instance
@@ -54,11 +64,18 @@ class TargetWorker:
         self.state = TargetState(name=target.name)
         self.cleanups = Cleanups()
         self.client: JupyterClient | None = None
+        if session is not None:
+            self.client = JupyterClient(target, config.request_timeout, session)
         self.polled = asyncio.Event()  # set after every poll, for callers that wait on one
         self._recent_probes: collections.deque[str] = collections.deque(maxlen=RECENT_PROBES)
         self._reaped = False
         self._scratch_used = False
-        self._params = accounting.Params(credit_ttl=max(45.0, 3 * config.poll_interval + 5))
+        self._polls = 0
+        # Request counts arrive only every heavy_every-th poll: events wait that long before
+        # they are judged, so a user restart's credit is there when its event is.
+        heavy_period = max(1, config.heavy_every) * config.poll_interval
+        self._params = accounting.Params(grace=2.0 + heavy_period - config.poll_interval,
+                                         credit_ttl=max(45.0, 3 * heavy_period + 5))
 
     # --- state updates (synchronous, on the event loop) ---------------------------------
     def _set(self, state: TargetState) -> None:
@@ -120,7 +137,11 @@ class TargetWorker:
         assert self.client is not None
         read_metrics = bool(self.config.collectors & {
             naming.COLLECTOR_CRASHES, naming.COLLECTOR_SERVER_METRICS})
-        result = await poll(self.client, read_metrics, self.clock)
+        heavy = self._polls % max(1, self.config.heavy_every) == 0 or not self.state.up
+        result = await poll(self.client, read_metrics, self.clock, self.state.view, heavy)
+        if not heavy and result.view is not None:
+            result = replace(result, metrics_error=self.state.metrics_error)
+        self._polls = self._polls + 1 if result.view is not None else 0
         self.apply(result)
         if result.view is not None and not self._reaped:
             self._reaped = True
@@ -140,10 +161,20 @@ class TargetWorker:
         except Exception:
             log.exception("unexpected error", extra={"server": self.target.name, "in": what})
 
+    async def poll_bounded(self) -> None:
+        """One poll under a time limit for the whole poll (its requests run in sequence),
+        so one hung server cannot hold a cycle; overrunning counts as a `timeout`."""
+        limit = 3 * self.config.request_timeout + 1.0
+        try:
+            await asyncio.wait_for(self._guarded(self.poll_once(), "poll"), limit)
+        except TimeoutError:
+            self.apply(PollResult(at=self.clock(), view=None, error=naming.REASON_TIMEOUT,
+                                  detail=f"poll took longer than {limit:.0f}s"))
+
     async def _poll_loop(self) -> None:
         while True:
             started = time.monotonic()
-            await self._guarded(self.poll_once(), "poll")
+            await self.poll_bounded()
             elapsed = time.monotonic() - started
             await asyncio.sleep(max(0.0, self.config.poll_interval - elapsed))
 
@@ -183,20 +214,27 @@ class TargetWorker:
                     await self._guarded(self.run_save_probe(), "save probe")
             await asyncio.sleep(self.config.probe_interval)
 
-    async def run(self) -> None:
-        async with JupyterClient(self.target, self.config.request_timeout) as client:
-            self.client = client
-            try:
-                async with asyncio.TaskGroup() as group:
+    async def run(self, own_poll: bool = True) -> None:
+        """The worker's background tasks; with `own_poll` False the engine drives polls."""
+        if self.client is None:
+            self.client = JupyterClient(self.target, self.config.request_timeout)
+        client = self.client
+        try:
+            async with asyncio.TaskGroup() as group:
+                if own_poll:
                     group.create_task(self._poll_loop())
-                    if naming.COLLECTOR_CRASHES in self.config.collectors:
-                        group.create_task(subscribe(client, self.on_message, self.on_stream,
-                                                    self.clock))
-                    if self.config.probe_interval > 0 and self.config.collectors & {
-                            naming.COLLECTOR_KERNEL_PROBE, naming.COLLECTOR_SAVE_PROBE}:
-                        group.create_task(self._probe_loop())
-            finally:
-                await self.close()
+                if naming.COLLECTOR_CRASHES in self.config.collectors:
+                    group.create_task(subscribe(client, self.on_message, self.on_stream,
+                                                self.clock))
+                if self.target.probe and self.config.probe_interval > 0 \
+                        and self.config.collectors & {naming.COLLECTOR_KERNEL_PROBE,
+                                                      naming.COLLECTOR_SAVE_PROBE}:
+                    group.create_task(self._probe_loop())
+                if not own_poll:
+                    group.create_task(asyncio.Event().wait())  # hold until cancelled
+        finally:
+            await self.close()
+            await client.close()
 
     async def close(self) -> None:
         await self.cleanups.drain(DRAIN_TIMEOUT)
@@ -206,25 +244,155 @@ class TargetWorker:
 
 
 class Engine:
-    """All workers, and the one read path the HTTP app uses."""
+    """All workers, the poll cycle, and the one read path the HTTP app uses."""
 
     def __init__(self, config: ExporterConfig, version: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, fleet: FleetSource | None = None,
+                 host: HostSampler | None = None) -> None:
         self.config = config
         self.version = version
         self.clock = clock
         self.instance = uuid.uuid4().hex[:8]
-        self.workers = tuple(TargetWorker(t, config, self.instance, clock)
-                             for t in config.targets)
+        self.shard = Shard(config.shard_index, config.shard_count)
+        self.fleet = fleet
+        self.host = host
+        self.host_snapshot: HostSnapshot | None = None
+        self.hub_up: bool | None = None if fleet is None else False
+        self.cycle_seconds: float | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.workers: dict[str, TargetWorker] = {
+            t.name: TargetWorker(t, config, self.instance, clock)
+            for t in config.targets if self.shard.owns(t.name)}
 
     def view(self) -> ExporterView:
         return ExporterView(
-            targets=tuple(w.state for w in self.workers), now=self.clock(),
-            idle_threshold=self.config.idle_threshold, version=self.version,
+            targets=tuple(self.workers[n].state for n in sorted(self.workers)),
+            now=self.clock(), idle_threshold=self.config.idle_threshold, version=self.version,
             probe_kernel_name=self.config.probe_kernel_name,
-            probes_enabled=self.config.probe_interval > 0)
+            probes_enabled=self.config.probe_interval > 0, host=self.host_snapshot,
+            hub_up=self.hub_up, poll_cycle_seconds=self.cycle_seconds)
+
+    # --- fleet membership -----------------------------------------------------------------
+    def _start(self, worker: TargetWorker) -> None:
+        assert self._group is not None
+        self._tasks[worker.target.name] = self._group.create_task(worker.run(own_poll=False))
+
+    def reconcile(self, targets: tuple[Target, ...]) -> None:
+        """Start workers for new servers, drop those gone or moved; a dropped server's
+        series leave the very next scrape."""
+        wanted = {t.name: t for t in targets}
+        before = len(self.workers)
+        changed = [n for n, w in self.workers.items() if wanted.get(n) != w.target]
+        for name in changed:
+            del self.workers[name]
+            task = self._tasks.pop(name, None)
+            if task is not None:
+                task.cancel()
+        for name, target in wanted.items():
+            if name not in self.workers:
+                worker = TargetWorker(target, self.config, self.instance, self.clock,
+                                      session=self._session)
+                self.workers[name] = worker
+                self._start(worker)
+        if changed or len(self.workers) != before:
+            log.info("fleet changed", extra={"servers": len(self.workers),
+                                             "dropped": len(changed)})
+
+    # --- loops ----------------------------------------------------------------------------
+    async def poll_all(self) -> None:
+        limit = asyncio.Semaphore(max(1, self.config.max_concurrency))
+
+        async def one(worker: TargetWorker) -> None:
+            async with limit:
+                if self.workers.get(worker.target.name) is worker:  # still in the fleet
+                    await worker.poll_bounded()
+
+        await asyncio.gather(*(one(w) for w in list(self.workers.values())))
+
+    async def cycle(self, refresh: bool) -> None:
+        started = time.monotonic()
+        if refresh and self.fleet is not None:
+            targets = await self.fleet.refresh()
+            self.hub_up = targets is not None
+            if targets is not None:
+                self.reconcile(targets)
+        await self.poll_all()
+        self.cycle_seconds = time.monotonic() - started
+
+    async def _cycle_loop(self) -> None:
+        refresh_due = 0.0
+        hub = self.config.hub
+        while True:
+            started = time.monotonic()
+            refresh = started >= refresh_due
+            if refresh and hub is not None:
+                refresh_due = started + hub.refresh_interval - 0.001
+            try:
+                await self.cycle(refresh)
+            except Exception:  # never a dead exporter
+                log.exception("unexpected error", extra={"in": "poll cycle"})
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(max(0.0, self.config.poll_interval - elapsed))
+
+    async def _host_loop(self) -> None:
+        assert self.host is not None
+        while True:
+            started = time.monotonic()
+            try:
+                self.host_snapshot = await self.host.sample()
+            except Exception:
+                log.exception("unexpected error", extra={"in": "host sampler"})
+            await asyncio.sleep(max(0.0, self.config.poll_interval
+                                    - (time.monotonic() - started)))
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as group:
-            for worker in self.workers:
-                group.create_task(worker.run())
+        if self.fleet is not None:
+            # One session for the whole fleet (a session per server costs memory per server);
+            # no connection cap here: the poll semaphore bounds requests, and each event
+            # stream holds one connection for as long as it is open.
+            self._session = aiohttp.ClientSession(
+                headers={"User-Agent": "jupyter-slo-exporter"},
+                timeout=aiohttp.ClientTimeout(total=None,
+                                              sock_connect=min(self.config.request_timeout,
+                                                               5.0)),
+                connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                for worker in self.workers.values():
+                    self._start(worker)
+                group.create_task(self._cycle_loop())
+                if self.host is not None:
+                    group.create_task(self._host_loop())
+        finally:
+            if self.fleet is not None:
+                await self.fleet.close()
+            if self._session is not None:
+                await self._session.close()
+            if self.host is not None:
+                self.host.close()
+
+
+def build_engine(config: ExporterConfig, version: str,
+                 clock: Callable[[], float] = time.time) -> Engine:
+    """The engine with the fleet source and host sampler the config asks for."""
+    from pathlib import Path
+
+    from exporter.sources.gpu import GpuReader
+
+    fleet = None
+    if config.hub is not None:
+        fleet = FleetSource(config.hub, Shard(config.shard_index, config.shard_count),
+                            config.request_timeout)
+    host = None
+    wanted = config.collectors & HOST_COLLECTORS
+    if wanted:
+        gpu = GpuReader(retry_after=config.gpu_retry) \
+            if naming.COLLECTOR_GPU in wanted else None
+        host = HostSampler(
+            Path(config.procfs), Path(config.rootfs), gpu=gpu, timeout=config.host_timeout,
+            processes=bool(wanted & {naming.COLLECTOR_KERNEL_RESOURCES, naming.COLLECTOR_GPU}),
+            node_stats=naming.COLLECTOR_NODE in wanted, clock=clock)
+    return Engine(config, version, clock, fleet=fleet, host=host)

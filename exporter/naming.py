@@ -28,6 +28,17 @@ LABEL_RESULT = "result"
 LABEL_REASON = "reason"
 LABEL_COLLECTOR = "collector"
 LABEL_OUTCOME = "outcome"
+LABEL_KERNEL_ID = "kernel_id"
+LABEL_GPU = "gpu"  # NVML device index, as a string (dcgm-exporter's label)
+LABEL_UUID = "uuid"  # NVML device UUID as NVML returns it, `GPU-...`
+LABEL_GPU_NAME = "name"
+LABEL_DRIVER_VERSION = "driver_version"
+LABEL_ERROR_TYPE = "error_type"
+# node_exporter's label names, so PromQL written for node_* carries over
+LABEL_MODE = "mode"
+LABEL_DEVICE = "device"
+LABEL_MOUNTPOINT = "mountpoint"
+LABEL_FSTYPE = "fstype"
 
 # --- closed label value sets -----------------------------------------------------------
 CRASH_RESTART = "restart"
@@ -53,6 +64,12 @@ POLL_ERROR_REASONS = (REASON_TIMEOUT, REASON_REFUSED, REASON_HTTP_4XX, REASON_HT
                       REASON_BAD_PAYLOAD, REASON_AUTH)
 
 EXECUTION_STATES = ("starting", "idle", "busy", "dead")
+
+# node_exporter's `mode` values for node_cpu_seconds_total (guest time is inside user/nice)
+CPU_MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+ECC_CORRECTED = "corrected"
+ECC_UNCORRECTED = "uncorrected"
+ECC_ERROR_TYPES = (ECC_CORRECTED, ECC_UNCORRECTED)
 
 EVENT_ACCEPTED = "accepted"
 EVENT_IGNORED = "ignored"
@@ -135,11 +152,140 @@ EVENTS = MetricSpec("jupyter_exporter_events_total", COUNTER, (LABEL_SERVER, LAB
                     "Event stream messages by outcome: accepted, ignored (unknown or invalid), "
                     "dropped (buffer full).")
 
+TARGETS = MetricSpec("jupyter_exporter_targets", GAUGE, (),
+                     "Jupyter Servers this exporter (this shard) watches now.")
+HUB_UP = MetricSpec("jupyter_exporter_hub_up", GAUGE, (),
+                    "Hub mode: 1 if the last listing of ready servers (Hub API and proxy "
+                    "routes) succeeded; on 0 the last known fleet is kept.")
+POLL_CYCLE = MetricSpec("jupyter_exporter_poll_cycle_seconds", GAUGE, (),
+                        "Wall time of the last poll cycle over all watched servers; near "
+                        "--poll-interval means this replica needs more shards.")
+
+# --- per-kernel resources (collector kernel_resources, opt-in, same host) ---------------
+_KERNEL = (LABEL_SERVER, LABEL_KERNEL_ID, LABEL_KERNEL_NAME)
+KERNEL_MEMORY = MetricSpec(
+    "jupyter_kernel_memory_bytes", GAUGE, _KERNEL,
+    "Resident memory (RSS) of the kernel process and its descendants; shared pages are "
+    "counted once per process.")
+KERNEL_CPU = MetricSpec(
+    "jupyter_kernel_cpu_seconds_total", COUNTER, _KERNEL,
+    "CPU time (user+system) of the kernel process and its descendants, reaped children "
+    "included.")
+IDLE_KERNEL_MEMORY = MetricSpec(
+    "jupyter_idle_kernel_memory_bytes", GAUGE, (LABEL_SERVER, LABEL_KERNEL_NAME),
+    "Resident memory held by the kernels jupyter_idle_kernels counts: the cost of idleness.")
+
+# --- GPU (collector gpu, NVML through nvidia-ml-py) ---------------------------------------
+_GPU = (LABEL_GPU, LABEL_UUID)
+GPU_DEVICES = MetricSpec("jupyter_gpu_devices", GAUGE, (),
+                         "GPUs NVML reported in the last read; 0 where NVML is unavailable.")
+GPU_INFO = MetricSpec("jupyter_gpu_info", GAUGE, (*_GPU, LABEL_GPU_NAME, LABEL_DRIVER_VERSION),
+                      "Always 1; the GPU's product name and the driver version.")
+GPU_UTILIZATION = MetricSpec(
+    "jupyter_gpu_utilization_ratio", GAUGE, _GPU,
+    "Share of the last NVML sample period in which a kernel ran on the GPU "
+    "(nvmlDeviceGetUtilizationRates.gpu / 100; not SM occupancy).")
+GPU_MEMORY_UTILIZATION = MetricSpec(
+    "jupyter_gpu_memory_utilization_ratio", GAUGE, _GPU,
+    "Share of the last NVML sample period in which device memory was read or written.")
+GPU_MEMORY_USED = MetricSpec("jupyter_gpu_memory_used_bytes", GAUGE, _GPU,
+                             "Device memory in use (nvmlDeviceGetMemoryInfo.used).")
+GPU_MEMORY_FREE = MetricSpec("jupyter_gpu_memory_free_bytes", GAUGE, _GPU,
+                             "Device memory free (nvmlDeviceGetMemoryInfo.free).")
+GPU_MEMORY_TOTAL = MetricSpec("jupyter_gpu_memory_total_bytes", GAUGE, _GPU,
+                              "Device memory in total (nvmlDeviceGetMemoryInfo.total).")
+GPU_TEMPERATURE = MetricSpec("jupyter_gpu_temperature_celsius", GAUGE, _GPU,
+                             "GPU die temperature.")
+GPU_POWER = MetricSpec("jupyter_gpu_power_usage_watts", GAUGE, _GPU,
+                       "Power draw (nvmlDeviceGetPowerUsage, mW converted to W).")
+GPU_ENERGY = MetricSpec("jupyter_gpu_energy_joules_total", COUNTER, _GPU,
+                        "Energy used since the driver loaded (nvmlDeviceGetTotalEnergyConsumption"
+                        ", mJ converted to J; Volta and newer).")
+GPU_ECC_ERRORS = MetricSpec(
+    "jupyter_gpu_ecc_errors_total", COUNTER, (*_GPU, LABEL_ERROR_TYPE),
+    "Volatile ECC errors since the driver loaded, by error_type; absent where ECC is off or "
+    "unsupported.")
+GPU_UNATTRIBUTED_MEMORY = MetricSpec(
+    "jupyter_gpu_unattributed_memory_used_bytes", GAUGE, _GPU,
+    "GPU memory of compute processes that belong to no watched kernel.")
+KERNEL_GPU_MEMORY = MetricSpec(
+    "jupyter_kernel_gpu_memory_used_bytes", GAUGE, (*_KERNEL, *_GPU),
+    "GPU memory used by the kernel's processes (itself and descendants) on one GPU.")
+
+# --- node (collector node; node_exporter's units and label names, own prefix) -------------
+NODE_CPU = MetricSpec("jupyter_node_cpu_seconds_total", COUNTER, (LABEL_MODE,),
+                      "CPU time by mode, summed over CPUs (node_cpu_seconds_total without the "
+                      "cpu label).")
+NODE_MEMORY_TOTAL = MetricSpec("jupyter_node_memory_total_bytes", GAUGE, (),
+                               "MemTotal from /proc/meminfo (node_memory_MemTotal_bytes).")
+NODE_MEMORY_AVAILABLE = MetricSpec("jupyter_node_memory_available_bytes", GAUGE, (),
+                                   "MemAvailable from /proc/meminfo "
+                                   "(node_memory_MemAvailable_bytes).")
+NODE_LOAD1 = MetricSpec("jupyter_node_load1", GAUGE, (), "1-minute load average.")
+NODE_LOAD5 = MetricSpec("jupyter_node_load5", GAUGE, (), "5-minute load average.")
+NODE_LOAD15 = MetricSpec("jupyter_node_load15", GAUGE, (), "15-minute load average.")
+_FS = (LABEL_DEVICE, LABEL_MOUNTPOINT, LABEL_FSTYPE)
+NODE_FS_SIZE = MetricSpec("jupyter_node_filesystem_size_bytes", GAUGE, _FS,
+                          "Filesystem size in bytes.")
+NODE_FS_AVAIL = MetricSpec("jupyter_node_filesystem_avail_bytes", GAUGE, _FS,
+                           "Filesystem space available to non-root users in bytes.")
+NODE_PRESSURE_CPU_WAITING = MetricSpec(
+    "jupyter_node_pressure_cpu_waiting_seconds_total", COUNTER, (),
+    "PSI: time some task waited for CPU (/proc/pressure/cpu some total).")
+NODE_PRESSURE_MEMORY_WAITING = MetricSpec(
+    "jupyter_node_pressure_memory_waiting_seconds_total", COUNTER, (),
+    "PSI: time some task waited for memory.")
+NODE_PRESSURE_MEMORY_STALLED = MetricSpec(
+    "jupyter_node_pressure_memory_stalled_seconds_total", COUNTER, (),
+    "PSI: time all non-idle tasks stalled on memory.")
+NODE_PRESSURE_IO_WAITING = MetricSpec(
+    "jupyter_node_pressure_io_waiting_seconds_total", COUNTER, (),
+    "PSI: time some task waited for I/O.")
+NODE_PRESSURE_IO_STALLED = MetricSpec(
+    "jupyter_node_pressure_io_stalled_seconds_total", COUNTER, (),
+    "PSI: time all non-idle tasks stalled on I/O.")
+
+# PSI file lines -> metric, as node_exporter's pressure collector maps them
+PRESSURE_SPECS: tuple[tuple[str, str, MetricSpec], ...] = (
+    ("cpu", "some", NODE_PRESSURE_CPU_WAITING),
+    ("memory", "some", NODE_PRESSURE_MEMORY_WAITING),
+    ("memory", "full", NODE_PRESSURE_MEMORY_STALLED),
+    ("io", "some", NODE_PRESSURE_IO_WAITING),
+    ("io", "full", NODE_PRESSURE_IO_STALLED),
+)
+
+RESOURCE_METRICS = (KERNEL_MEMORY, KERNEL_CPU, IDLE_KERNEL_MEMORY)
+GPU_METRICS = (GPU_DEVICES, GPU_INFO, GPU_UTILIZATION, GPU_MEMORY_UTILIZATION, GPU_MEMORY_USED,
+               GPU_MEMORY_FREE, GPU_MEMORY_TOTAL, GPU_TEMPERATURE, GPU_POWER, GPU_ENERGY,
+               GPU_ECC_ERRORS, GPU_UNATTRIBUTED_MEMORY, KERNEL_GPU_MEMORY)
+NODE_METRICS = (NODE_CPU, NODE_MEMORY_TOTAL, NODE_MEMORY_AVAILABLE, NODE_LOAD1, NODE_LOAD5,
+                NODE_LOAD15, NODE_FS_SIZE, NODE_FS_AVAIL, NODE_PRESSURE_CPU_WAITING,
+                NODE_PRESSURE_MEMORY_WAITING, NODE_PRESSURE_MEMORY_STALLED,
+                NODE_PRESSURE_IO_WAITING, NODE_PRESSURE_IO_STALLED)
+
+# --- scheduled notebook jobs (written by `jupyter-slo job run`, not by the exporter) ----------
+LABEL_NOTEBOOK_JOB = "notebook_job"  # never `job`: Prometheus sets that to the scrape job
+JOB_RESULT_SUCCESS = "success"
+JOB_RESULT_FAILURE = "failure"
+JOB_RESULTS = (JOB_RESULT_SUCCESS, JOB_RESULT_FAILURE)
+JOB_RUNS = MetricSpec(
+    "jupyter_notebook_job_runs_total", COUNTER, (LABEL_NOTEBOOK_JOB, LABEL_RESULT),
+    "Runs of a scheduled notebook job by result: success is exit code 0; a non-zero exit, a "
+    "kill, a timeout or a command that cannot start is a failure.")
+JOB_DURATION = MetricSpec(
+    "jupyter_notebook_job_duration_seconds", GAUGE, (LABEL_NOTEBOOK_JOB,),
+    "Wall-clock seconds the most recent run of the job took, whatever its result.")
+JOB_LAST_SUCCESS = MetricSpec(
+    "jupyter_notebook_job_last_success_timestamp_seconds", GAUGE, (LABEL_NOTEBOOK_JOB,),
+    "Unix time at which the most recent successful run of the job finished.")
+JOB_METRICS = (JOB_RUNS, JOB_DURATION, JOB_LAST_SUCCESS)
+
 ALL_METRICS: tuple[MetricSpec, ...] = (
     UP, TARGET_INFO, KERNELS, SESSIONS, KERNEL_CONNECTIONS, TERMINALS, IDLE_KERNELS,
     KERNEL_STARTS, KERNEL_CRASHES, KERNEL_STARTUP, KERNEL_STARTUP_ATTEMPTS, CONTENTS_SAVES,
     PROBE_SAVE_SECONDS, PROBE_SAVES, AUTH_FAILURES, BUILD_INFO, POLL_ERRORS, LAST_POLL,
-    COLLECTOR_SUCCESS, COLLECTOR_DURATION, EVENT_STREAM_UP, EVENTS,
+    COLLECTOR_SUCCESS, COLLECTOR_DURATION, EVENT_STREAM_UP, EVENTS, TARGETS, HUB_UP, POLL_CYCLE,
+    *RESOURCE_METRICS, *GPU_METRICS, *NODE_METRICS,
 )
 
 # --- collector names (flags --collector.<name> / --no-collector.<name>) -----------------
@@ -148,6 +294,9 @@ COLLECTOR_CRASHES = "crashes"
 COLLECTOR_KERNEL_PROBE = "kernel_probe"
 COLLECTOR_SAVE_PROBE = "save_probe"
 COLLECTOR_SERVER_METRICS = "server_metrics"
+COLLECTOR_KERNEL_RESOURCES = "kernel_resources"  # opt-in: needs the kernels' PID namespace
+COLLECTOR_GPU = "gpu"  # opt-in: needs nvidia-ml-py (the `gpu` extra) and a driver
+COLLECTOR_NODE = "node"  # on by default except in Hub mode, where node_exporter runs
 
 # --- Jupyter Server's own names the exporter reads -------------------------------------
 JS_REQUEST_DURATION_COUNT = "http_request_duration_seconds_count"

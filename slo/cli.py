@@ -11,8 +11,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from alerts import naming as alert_naming
+from alerts.config import AlertingConfig, AlertingConfigError
+from alerts.config import find_config as find_alerting
+from alerts.config import load_config as load_alerting
+from alerts.operational import render_operational
+from alerts.routing import render_alertmanager
+from alerts.slorules import core_with_links
 from dashboards import build_dashboards
 from dashboards import cli as dashboards_cli
 from slo import duration
@@ -113,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate = sub.add_parser("generate", help="generate every artefact into a directory",
                               description="Write OUTDIR/prometheus/rules/*.yaml (one rule file "
                                           "per spec file), OUTDIR/prometheus/tests/*.yaml "
-                                          "(promtool unit tests of those rules) and "
+                                          "(promtool unit tests of those rules, plus "
+                                          "jupyter-slo-operational.yaml), "
                                           "OUTDIR/grafana/dashboards/ (dashboard JSON and a "
-                                          "Grafana provider file).")
+                                          "Grafana provider file) and "
+                                          "OUTDIR/alertmanager/alertmanager.yaml (routing from "
+                                          "alerting.yaml beside the specs).")
     _add_spec_flags(generate, many_inputs=False)
     _add_rules_flags(generate)
     generate.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR",
@@ -143,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("exporter", help="run the Prometheus exporter for Jupyter servers",
                    add_help=False,
                    description="Run the exporter; see `jupyter-slo exporter --help`.")
+    sub.add_parser("demo", add_help=False,
+                   help="a throw-away Jupyter Server, the exporter, Prometheus and Alertmanager "
+                        "with generated rules; prints the URLs (see `jupyter-slo demo --help`)")
+    sub.add_parser("job", add_help=False,
+                   help="run a scheduled notebook job and record its outcome "
+                        "(see `jupyter-slo job run --help`)")
+    sub.add_parser("loadtest", add_help=False,
+                   help="start kernels in parallel and report startup latency (game day)")
+    sub.add_parser("chaos", add_help=False,
+                   help="kill or restart kernels at a bounded rate (game day)")
     dashboards_cli.add_parser(sub)
     return parser
 
@@ -188,42 +209,60 @@ def _report(problems: Sequence[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    rendered: dict[Path, str]
+    loaded: Loaded
+    options: Options
+    alerting: AlertingConfig
+
+
 def _load(args: argparse.Namespace, *, check_duplicates: bool = False,
-          output_format: str = FORMAT_PROMETHEUS
-          ) -> tuple[dict[Path, str], Loaded, Options] | int:
+          output_format: str = FORMAT_PROMETHEUS) -> _Loaded | int:
     """Load, validate and render every spec, printing all problems; an exit code on failure.
 
-    Rendering runs even when only validating: a plugin may still refuse its input then.
+    Rendering runs even when only validating: a plugin may still refuse its input then. The
+    routing config (`alerting.yaml` beside the specs) is read too: its links go into the
+    burn-rate alerts' annotations.
     """
     plugins, catalogue, options = _setup(args)
     inputs = args.inputs if hasattr(args, "inputs") else [args.input]
     loaded = load_and_validate(inputs, plugins, catalogue, options.default_period_ms,
                                check_duplicates=check_duplicates)
-    _report(loaded.problems)
-    if not loaded.ok:
+    problems = list(loaded.problems)
+    configs = []
+    for path in inputs:
+        try:
+            configs.append(load_alerting(find_alerting(path)))
+        except AlertingConfigError as exc:
+            problems += exc.problems
+    _report(problems)
+    if not loaded.ok or len(problems) > len(loaded.problems):
         return EXIT_INVALID
+    alerting = configs[0] if configs else AlertingConfig()
     rendered: dict[Path, str] = {}
     try:
         for spec in loaded.files:
             rendered[spec.path] = render_file(spec, options, compat=args.compat == "sloth",
-                                              output_format=output_format)
+                                              output_format=output_format,
+                                              extra_core=core_with_links(alerting.links))
     except GenerationError as exc:
         _report([exc.problem])
         return EXIT_INVALID
-    return rendered, loaded, options
+    return _Loaded(rendered, loaded, options, alerting)
 
 
 def run_validate(args: argparse.Namespace) -> int:
     result = _load(args, check_duplicates=not args.ignore_slo_duplicates)
     if isinstance(result, int):
         return result
-    loaded = result[1]
+    loaded = result.loaded
     count = sum(len(g.slos) for f in loaded.files for g in f.groups)
     print(f"{count} SLOs in {len(loaded.files)} files: valid", file=sys.stderr)
     return EXIT_OK
 
 
-def _render_all(args: argparse.Namespace) -> tuple[dict[Path, str], Loaded, Options] | int:
+def _render_all(args: argparse.Namespace) -> _Loaded | int:
     return _load(args, output_format=args.format)
 
 
@@ -237,7 +276,7 @@ def run_rules(args: argparse.Namespace) -> int:
     result = _render_all(args)
     if isinstance(result, int):
         return result
-    rendered = result[0]
+    rendered = result.rendered
     if args.out == "-":
         sys.stdout.write("".join(rendered.values()))
         return EXIT_OK
@@ -260,7 +299,7 @@ def run_generate(args: argparse.Namespace) -> int:
     result = _render_all(args)
     if isinstance(result, int):
         return result
-    rendered, loaded, options = result
+    rendered, loaded, options = result.rendered, result.loaded, result.options
     rules_dir = args.out / "prometheus" / "rules"
     tests_dir = args.out / "prometheus" / "tests"
     outputs = {}
@@ -272,12 +311,14 @@ def run_generate(args: argparse.Namespace) -> int:
         test = tests_dir / target.relative_to(rules_dir)
         slos = [prepare(s, options) for g in spec.groups for s in g.slos]
         outputs[test] = test_file(slos, options.catalogue, options.default_period_ms,
-                                  os.path.relpath(target, test.parent), TAG)
+                                  os.path.relpath(target, test.parent), rendered[spec.path], TAG)
     slos = [prepare(s, options) for f in loaded.files for g in f.groups for s in g.slos]
     dashboards = build_dashboards(slos, version=TAG, catalogue=options.catalogue,
                                   default_period_ms=options.default_period_ms)
     for name, text in dashboards.items():
         outputs[args.out / "grafana" / "dashboards" / name] = text
+    outputs[args.out / alert_naming.ALERTMANAGER_FILE] = render_alertmanager(result.alerting, TAG)
+    outputs[args.out / alert_naming.OPERATIONAL_FILE] = render_operational(result.alerting, TAG)
     write_all(outputs)
     for target in outputs:
         print(f"wrote {target}", file=sys.stderr)
@@ -293,7 +334,7 @@ def run_explain(args: argparse.Namespace) -> int:
     result = _load(args)
     if isinstance(result, int):
         return result
-    _, loaded, options = result
+    loaded, options = result.loaded, result.options
     explanations = [
         explain(prepare(slo, options),
                 options.catalogue[slo.period_ms or options.default_period_ms])
@@ -313,6 +354,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from exporter.cli import main as exporter_main
 
         return exporter_main(argv[1:])
+    if argv[:1] == ["demo"]:
+        from slo.demo import main as demo_main
+
+        return demo_main(argv[1:])
+    if argv[:1] == ["job"]:
+        from exporter.jobs.cli import main as job_main
+
+        return job_main(argv[1:])
+    if argv[:1] in (["loadtest"], ["chaos"]):
+        from exporter.gameday.cli import main as gameday_main
+
+        return gameday_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -84,8 +84,13 @@ def core_for(compat: bool) -> Callable[[], CorePlugins]:
     return sloth_mode.core_plugins if compat else default_mode.core_plugins
 
 
-def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format: str) -> str:
-    """The rule text for one spec file; raises `GenerationError` if a plugin fails."""
+def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format: str,
+                extra_core: Callable[[], CorePlugins] | None = None) -> str:
+    """The rule text for one spec file; raises `GenerationError` if a plugin fails.
+
+    `extra_core` adds core plugins after the default mode's (the alert links of
+    `alerting.yaml`); `--compat sloth` ignores it, since Sloth's output has no such links.
+    """
     core = core_for(compat)
     if compat:
         native = [g for g in spec.groups if g.kind is SpecKind.NATIVE_V1]
@@ -94,7 +99,11 @@ def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format
                                           "specs have no Sloth equivalent; drop --compat"))
         return "".join(naming.sloth_header(options.version) + _render_sloth(g, options, core)
                        for g in spec.groups)
-    return default_mode.render_file(spec, options, output_format)
+    if extra_core is None:
+        return default_mode.render_file(spec, options, output_format)
+    extra = extra_core
+    return default_mode.render_file(spec, options, output_format,
+                                    lambda: [*default_mode.core_plugins(), *extra()])
 
 
 def _render_sloth(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:

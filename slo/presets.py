@@ -32,7 +32,7 @@ KNOWN_BUCKETS: dict[str, tuple[float, ...]] = {
     HUB_SPAWN_DURATION: HUB_SPAWN_BUCKETS,
 }
 
-NOTEBOOK_JOB_RUNS = "jupyter_notebook_job_runs_total"
+NOTEBOOK_JOB_RUNS = metrics.JOB_RUNS.name
 
 
 class PresetError(ValueError):
@@ -109,7 +109,8 @@ def _hub_spawn_latency(matchers: str, threshold: Decimal | None) -> SLI:
 
 
 def _notebook_jobs(matchers: str, _: Decimal | None) -> SLI:
-    return EventsSLI(_rate(NOTEBOOK_JOB_RUNS, matchers, 'result="failure"'),
+    return EventsSLI(_rate(NOTEBOOK_JOB_RUNS, matchers,
+                           f'{metrics.LABEL_RESULT}="{metrics.JOB_RESULT_FAILURE}"'),
                      _rate(NOTEBOOK_JOB_RUNS, matchers))
 
 

@@ -6,7 +6,9 @@ tier's threshold, and 10 % below it. With every window at the same value, a tier
 when the value exceeds its threshold, so the expected alerts follow from the thresholds alone:
 the test checks the generated thresholds, severities, labels and annotations, whatever the
 SLI's own query is. (It cannot tell which window a tier reads: all windows hold one value.)
-An SLO with `no_data` also gets a scenario with no data at all.
+An SLO with `no_data` also gets a scenario with no data at all. Expected labels and
+annotations are read from the rendered alert rules (plugins and link annotations may add to
+them); which alerts fire follows from the thresholds alone.
 
 Feeding the recorded ratios directly is safe: without raw input series the SLI rules record
 nothing, so no fed series collides with a rule's output. Annotations with templates other than
@@ -22,10 +24,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import yaml
+
 from slo import duration, naming, render
-from slo.generate.default import decimal_text, error_budget, no_data_annotations, no_data_for
-from slo.generate.sloth import default_annotations
-from slo.model import SLO, Alert
+from slo.generate.default import decimal_text, error_budget
+from slo.model import SLO
 from slo.windows import AlertWindows
 
 MARGIN = Decimal("0.1")
@@ -42,11 +45,30 @@ def _minutes(text: str) -> int:
     return math.ceil(duration.parse(text) / 60_000) if text else 0
 
 
-def _expected_alert(slo: SLO, severity: str, alert: Alert,
-                    series_labels: dict[str, str]) -> dict[str, Any]:
-    labels = {**series_labels, **naming.id_labels(slo.id, slo.service, slo.name),
-              naming.LABEL_SEVERITY: severity, **alert.labels}
-    annotations = {**default_annotations(severity), **alert.annotations}
+AlertRules = dict[tuple[str, str], dict[str, Any]]
+_SLO_ID_RE = re.compile(r'sloth_id="([^"]+)"')
+
+
+def alert_rules(rules_text: str) -> AlertRules:
+    """Alert rules of a rendered rule file by (SLO id, severity); `no data` for no-data ones."""
+    groups = []
+    for body in yaml.safe_load_all(rules_text):  # a PrometheusRule file may hold several
+        body = body or {}
+        groups += body.get("groups") or (body.get("spec") or {}).get("groups") or []
+    out: AlertRules = {}
+    for group in groups:
+        for rule in group.get("rules", []):
+            match = _SLO_ID_RE.search(rule.get("expr", "")) if "alert" in rule else None
+            if match:
+                severity = "no data" if rule["expr"].startswith("absent(") else (
+                    rule.get("labels", {}).get(naming.LABEL_SEVERITY, ""))
+                out[(match.group(1), severity)] = rule
+    return out
+
+
+def _expected_alert(rule: dict[str, Any], series_labels: dict[str, str]) -> dict[str, Any]:
+    labels = {**series_labels, **rule.get("labels", {})}
+    annotations = rule.get("annotations", {})
     expanded = {k: _expand(v, labels) for k, v in annotations.items()}
     out: dict[str, Any] = {"exp_labels": labels}
     if all(v is not None for v in expanded.values()):
@@ -54,7 +76,7 @@ def _expected_alert(slo: SLO, severity: str, alert: Alert,
     return out
 
 
-def slo_tests(slo: SLO, windows: AlertWindows) -> list[dict[str, Any]]:
+def slo_tests(slo: SLO, windows: AlertWindows, rules: AlertRules) -> list[dict[str, Any]]:
     alerting = slo.alerting
     tiers = [(naming.SEVERITY_PAGE, alerting.page, t) for t in (windows.page_quick,
                                                                  windows.page_slow)]
@@ -84,8 +106,6 @@ def slo_tests(slo: SLO, windows: AlertWindows) -> list[dict[str, Any]]:
                     windows.page_quick.short_ms), {**series_labels, naming.LABEL_WINDOW:
                     duration.format_ms(windows.page_quick.short_ms)}),
                     "values": f"{alerting.min_events}+0x{wait + 2}"})
-            by_severity = {naming.SEVERITY_PAGE: alerting.page,
-                           naming.SEVERITY_TICKET: alerting.ticket}
             tests.append({
                 "name": f"{slo.id}: error ratio {decimal_text(value)}, {side} the {severity} "
                         f"threshold {decimal_text(threshold)}: fires "
@@ -94,21 +114,18 @@ def slo_tests(slo: SLO, windows: AlertWindows) -> list[dict[str, Any]]:
                 "input_series": inputs,
                 "alert_rule_test": [{
                     "eval_time": f"{wait}m", "alertname": alerting.name,
-                    "exp_alerts": [_expected_alert(slo, s, by_severity[s], series_labels)
+                    "exp_alerts": [_expected_alert(rules[(slo.id, s)], series_labels)
                                    for s in firing]}],
             })
-    if alerting.no_data:
-        ids = naming.id_labels(slo.id, slo.service, slo.name)
-        after = _minutes(no_data_for(slo, windows)) + 1
-        labels = {**ids, naming.LABEL_SEVERITY: naming.SEVERITY_PAGE, **alerting.page.labels}
+    no_data = rules.get((slo.id, "no data"))
+    if alerting.no_data and no_data:
+        after = _minutes(no_data.get("for", "")) + 1
         tests.append({
             "name": f"{slo.id}: no SLI data at all fires the no-data alert",
             "interval": "1m",
             "input_series": [],
-            "alert_rule_test": [{"eval_time": f"{after}m", "alertname": f"{alerting.name}NoData",
-                                 "exp_alerts": [{"exp_labels": labels, "exp_annotations": {
-                                     k: _expand(v, labels)
-                                     for k, v in no_data_annotations().items()}}]}],
+            "alert_rule_test": [{"eval_time": f"{after}m", "alertname": no_data["alert"],
+                                 "exp_alerts": [_expected_alert(no_data, {})]}],
         })
     return tests
 
@@ -118,9 +135,11 @@ def _series(name: str, labels: dict[str, str]) -> str:
 
 
 def test_file(slos: Sequence[SLO], catalogue: dict[int, AlertWindows], default_period_ms: int,
-              rule_file: str, version: str) -> str:
-    """A promtool test file for the SLOs of one rule file (`rule_file`, relative to it)."""
+              rule_file: str, rules_text: str, version: str) -> str:
+    """A promtool test file for the SLOs of one rule file (`rule_file`, relative to it;
+    `rules_text`, its content)."""
+    rules = alert_rules(rules_text)
     tests = [t for slo in slos
-             for t in slo_tests(slo, catalogue[slo.period_ms or default_period_ms])]
+             for t in slo_tests(slo, catalogue[slo.period_ms or default_period_ms], rules)]
     body = {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
     return naming.header(version) + render.dump(body)

@@ -18,6 +18,7 @@ from prometheus_client.core import (
 )
 
 from exporter import naming
+from exporter.model import HostSnapshot
 from exporter.naming import MetricSpec
 from exporter.state import Histogram, TargetState
 
@@ -30,6 +31,9 @@ class ExporterView:
     version: str
     probe_kernel_name: str
     probes_enabled: bool
+    host: HostSnapshot | None = None  # None until the host sampler's first read
+    hub_up: bool | None = None  # None outside Hub mode
+    poll_cycle_seconds: float | None = None  # None before the first full cycle
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ async def _kernel_info(client: JupyterClient, kernel_id: str) -> None:
     ws = await client.session.ws_connect(
         client.ws_url(f"api/kernels/{kernel_id}/channels"),
         params={**NO_TRACK, "session_id": ws_session}, protocols=(wire.V1_PROTOCOL,),
+        headers=client.auth_headers,
         max_msg_size=16 * 1024 * 1024)
     async with ws:
         request = wire.kernel_info_request(ws_session)

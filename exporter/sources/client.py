@@ -24,6 +24,18 @@ NO_TRACK = {"no_track_activity": "1"}
 MAX_BODY = 8 * 1024 * 1024
 
 
+async def read_capped(resp: aiohttp.ClientResponse, what: str, limit: int = MAX_BODY) -> bytes:
+    """The whole body, or UpstreamError past `limit` bytes. (`content.read(n)` alone returns
+    whatever has arrived so far, which cuts large bodies short.)"""
+    chunks, size = [], 0
+    while chunk := await resp.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise UpstreamError(naming.REASON_BAD_PAYLOAD, f"{what}: body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class UpstreamError(Exception):
     def __init__(self, reason: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -53,8 +65,12 @@ def classify(exc: BaseException) -> str:
 class JupyterClient:
     """Owns the target's single ClientSession; use as an async context manager."""
 
-    def __init__(self, target: Target, timeout: float) -> None:
+    def __init__(self, target: Target, timeout: float,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        """`session`: a session shared by many clients (Hub mode: one per fleet, not per
+        server); headers then travel with each request, and the owner closes it."""
         self.target = target
+        self._shared = session
         self.request_timeout = timeout
         # No session-wide total: a websocket handshake to a booting kernel may take longer
         # than a REST call, so every call states its own limit (REST here, ws in callers).
@@ -63,22 +79,27 @@ class JupyterClient:
         if target.token is not None:
             headers["Authorization"] = f"token {target.token.value}"
         self._headers = headers
-        self._session: aiohttp.ClientSession | None = None
+        self._session: aiohttp.ClientSession | None = session
 
     async def __aenter__(self) -> JupyterClient:
-        self._session = aiohttp.ClientSession(
-            headers=self._headers, timeout=self.timeout,
-            connector=aiohttp.TCPConnector(limit=8, force_close=False),
-        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's own session; a shared one is its owner's to close."""
+        if self._session is not None and self._shared is None:
             await self._session.close()
+            self._session = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        assert self._session is not None, "use JupyterClient as an async context manager"
+        """Created on first use (inside a running loop), so a client can be built anywhere."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers, timeout=self.timeout,
+                connector=aiohttp.TCPConnector(limit=8, force_close=False))
         return self._session
 
     @property
@@ -90,20 +111,17 @@ class JupyterClient:
                       query: dict[str, str] | None = None) -> tuple[int, bytes]:
         """Raw request; non-2xx answers become UpstreamError."""
         kwargs: dict[str, Any] = {"params": {**(query or {}), **NO_TRACK},
-                                  "allow_redirects": False}
+                                  "allow_redirects": False, "headers": dict(self._headers)}
         if body is not None:
             kwargs["data"] = json.dumps(body)
-            kwargs["headers"] = {"Content-Type": "application/json"}
+            kwargs["headers"]["Content-Type"] = "application/json"
         kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout or self.request_timeout)
         url = self.target.api(path)
         async with self.session.request(method, url, **kwargs) as resp:
-            data = await resp.content.read(MAX_BODY + 1)
             if resp.status >= 300:
                 raise UpstreamError(reason_for_status(resp.status),
                                     f"{method} {path}: HTTP {resp.status}", resp.status)
-            if len(data) > MAX_BODY:
-                raise UpstreamError(naming.REASON_BAD_PAYLOAD, f"{method} {path}: body too large")
-            return resp.status, data
+            return resp.status, await read_capped(resp, f"{method} {path}")
 
     async def get_json(self, path: str, query: dict[str, str] | None = None) -> Any:
         _, data = await self.request("GET", path, query=query)

@@ -43,7 +43,8 @@ async def subscribe(client: JupyterClient, on_message: Callable[[Any, float], No
         try:
             ws = await asyncio.wait_for(client.session.ws_connect(
                 client.ws_url("api/events/subscribe"), params=NO_TRACK, heartbeat=30.0,
-                max_msg_size=MAX_FRAME, autoping=True), client.request_timeout)
+                headers=client.auth_headers, max_msg_size=MAX_FRAME, autoping=True),
+                client.request_timeout)
             async with ws:
                 on_state(True)
                 log.info("event stream connected", extra={"server": client.target.name})

@@ -1,8 +1,10 @@
 """One poll of a target's REST API and its own /metrics, as an immutable `PollResult`.
 
 A failed poll is a value (`PollResult.error`), never an exception: the caller counts it and
-keeps the exporter serving. `/metrics` is read last, so the request counts it gives are at
-least as new as the kernel list (the crash accounting depends on that order).
+keeps the exporter serving. A light poll (fleet scale, `--poll.heavy-every`) reads only the
+three endpoints whose answers change between polls. `/metrics` is read last, so the
+request counts it gives are at least as new as the kernel list (the crash accounting depends
+on that order).
 """
 
 from __future__ import annotations
@@ -46,9 +48,24 @@ async def _request_counts(client: JupyterClient) -> tuple[RequestCounts | None, 
 
 
 async def poll(client: JupyterClient, read_metrics: bool,
-               clock: Callable[[], float] = time.time) -> PollResult:
+               clock: Callable[[], float] = time.time, previous: ServerView | None = None,
+               heavy: bool = True) -> PollResult:
+    """One poll. With `heavy` False and a `previous` view, only the cheap, fast-changing
+    endpoints are read (status, kernels, sessions); the version, kernelspecs, terminals and
+    request counts are carried over from `previous`."""
     at = clock()
+    light = not heavy and previous is not None
     try:
+        if light:
+            assert previous is not None
+            status, kernels, sessions = await asyncio.gather(
+                client.get_json("api/status"), client.get_json("api/kernels"),
+                client.get_json("api/sessions"))
+            started, last_activity = parse.parse_status(status)
+            view = replace(previous, started=started, last_activity=last_activity,
+                           kernels=parse.parse_kernels(kernels),
+                           sessions=parse.parse_sessions(sessions))
+            return PollResult(at=at, view=view)
         version = parse.parse_version(await client.get_json("api"))
         status, kernels, sessions, terminals, specs = await asyncio.gather(
             client.get_json("api/status"), client.get_json("api/kernels"),

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Context, Decimal
 from typing import Any
 
 from slo import duration, naming, render
 from slo.generate import sloth
-from slo.generate.chain import Options, generate_group
+from slo.generate.chain import CorePlugins, Options, generate_group
 from slo.loaders.discover import SpecFile
 from slo.model import SLO, Alert, EventsSLI, LatencySLI, RawSLI, SLOGroup, SpecKind
 from slo.plugins import SLORequest
@@ -209,21 +210,22 @@ def no_data_annotations() -> dict[str, str]:
             "summary": f"{who} SLI query returns nothing: the SLO is blind."}
 
 
-def render_file(spec: SpecFile, options: Options, output_format: str) -> str:
+def render_file(spec: SpecFile, options: Options, output_format: str,
+                core: Callable[[], CorePlugins] = core_plugins) -> str:
     """One rule file per spec file (Prometheus reads one YAML document per rule file)."""
     head = naming.header(options.version) + f"# source: {spec.path}\n"
     if output_format == "prometheus-operator":
-        docs = [_operator_doc(g, options) for g in spec.groups]
+        docs = [_operator_doc(g, options, core) for g in spec.groups]
         return head + "---\n".join(d for d in docs if d)
-    groups = [rg for g in spec.groups for rg in generate_group(g, options, core_plugins)]
+    groups = [rg for g in spec.groups for rg in generate_group(g, options, core)]
     return head + render.rule_file(groups)
 
 
 _DNS_INVALID = re.compile(r"[^a-z0-9-]+")
 
 
-def _operator_doc(group: SLOGroup, options: Options) -> str:
-    rule_groups = generate_group(group, options, core_plugins)
+def _operator_doc(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:
+    rule_groups = generate_group(group, options, core)
     labels: dict[str, Any] = {"app.kubernetes.io/component": "SLO",
                               "app.kubernetes.io/managed-by": "jupyter-slo"}
     if group.kind is SpecKind.SLOTH_K8S and group.k8s is not None:

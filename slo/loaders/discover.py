@@ -29,6 +29,8 @@ _OPENSLO_V1_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?openslo/v1['\"]? *$")
 _OPENSLO_API_RE = re.compile(r"(?m)^apiVersion: +['\"]?openslo/v1alpha['\"]? *$")
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+# The alert routing config (alerts/config.py) lives beside the specs but is not one.
+NOT_SPECS = frozenset({"alerting.yaml"})
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def _unknown_format(document: Document) -> Problem:
 
 def find_spec_files(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+        return sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()
+                      and p.name not in NOT_SPECS)
     return [path]
 
 

@@ -84,8 +84,43 @@ def test_flags_build_the_config(tmp_path: Path) -> None:
     assert config.listen_port == 10888
 
 
+def test_hub_flags_build_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hub").write_text("hub-secret\n")
+    monkeypatch.setenv("CONFIGPROXY_AUTH_TOKEN", "proxy-secret")
+    args = cli.build_parser().parse_args([
+        "--hub-url=http://127.0.0.1:8081", f"--hub-token-file={tmp_path / 'hub'}",
+        "--proxy-api-url=http://127.0.0.1:8001", "--shard=2/3", "--hub.probe-user=probe"])
+    config = cli.config_from_args(args)
+    assert config.hub is not None and config.targets == ()
+    assert config.hub.api_url == "http://127.0.0.1:8081/hub/api/"
+    assert config.hub.token.value == "hub-secret"
+    assert config.hub.proxy_token.value == "proxy-secret"
+    assert (config.shard_index, config.shard_count, config.heavy_every) == (2, 3, 4)
+    assert config.hub.probe_users == {"probe"}
+    assert "node" not in config.collectors, "node_exporter's job in a Hub deployment"
+    assert "secret" not in repr(config)
+
+
+@pytest.mark.parametrize("argv,on", [
+    pytest.param([], {"node"}, id="a single host gets node statistics by default"),
+    pytest.param(["--no-collector.node"], set(), id="node statistics turn off"),
+    pytest.param(["--collector.gpu", "--collector.kernel_resources"],
+                 {"node", "gpu", "kernel_resources"}, id="gpu and per-kernel are opt-in"),
+])
+def test_optional_collectors(argv: list[str], on: set[str]) -> None:
+    args = cli.build_parser().parse_args(["--jupyter-url=http://127.0.0.1:1/", *argv])
+    config = cli.config_from_args(args)
+    assert config.collectors & {"node", "gpu", "kernel_resources"} == on
+
+
 @pytest.mark.parametrize("argv", [
-    pytest.param(["--hub-url=http://127.0.0.1:8000"], id="fleet mode is not implemented yet"),
+    pytest.param(["--hub-url=http://127.0.0.1:8000"],
+                 id="Hub mode without the proxy API (never poll through the proxy)"),
+    pytest.param(["--hub-url=http://127.0.0.1:8000", "--proxy-api-url=http://127.0.0.1:8001"],
+                 id="Hub mode without tokens"),
+    pytest.param(["--hub-url=http://127.0.0.1:8000", "--jupyter-url=http://127.0.0.1:1"],
+                 id="Hub mode and fixed targets at once"),
+    pytest.param(["--shard=4/4"], id="a shard index past the count"),
     pytest.param(["--jupyter-token-file=/nonexistent/token"], id="an unreadable token file"),
     pytest.param(["--jupyter-url=a=http://127.0.0.1:1", "--jupyter-url=a=http://127.0.0.1:2"],
                  id="two targets with one name"),

@@ -12,8 +12,21 @@ import pytest
 from exporter import accounting, naming
 from exporter.app import render
 from exporter.collectors.base import ExporterView
-from exporter.config import COLLECTORS_DEFAULT_ON
-from exporter.model import Kernel, RequestCounts, ServerView, Session
+from exporter.config import COLLECTORS_DEFAULT_ON, COLLECTORS_OPTIONAL
+from exporter.model import (
+    Filesystem,
+    GpuDevice,
+    GpuProcess,
+    GpuSnapshot,
+    HostSnapshot,
+    Kernel,
+    KernelUsage,
+    NodeStats,
+    ProcInfo,
+    RequestCounts,
+    ServerView,
+    Session,
+)
 from exporter.state import (
     TargetState,
     record_save_probe,
@@ -22,6 +35,7 @@ from exporter.state import (
 from tests.exporter.metrics import samples
 
 GOLDEN = Path(__file__).parent / "golden" / "metrics.prom"
+ALL_COLLECTORS = frozenset(COLLECTORS_DEFAULT_ON) | frozenset(COLLECTORS_OPTIONAL)
 PROMTOOL = "/usr/bin/promtool"
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -47,7 +61,30 @@ def full_view() -> ExporterView:
     state = record_startup_probe(state, "python3", naming.PROBE_SUCCESS, 0.625)
     state = record_startup_probe(state, "python3", naming.PROBE_TIMEOUT, 60.0)
     state = record_save_probe(state, naming.SAVE_SUCCESS, 0.0625)
-    return ExporterView((state,), NOW, 1800.0, "0.0.0-test", "python3", True)
+    return ExporterView((state,), NOW, 1800.0, "0.0.0-test", "python3", True,
+                        host=full_host(), hub_up=True, poll_cycle_seconds=0.5)
+
+
+def full_host() -> HostSnapshot:
+    """Kernel A (idle) holds 96 MiB; kernel B's child 300 uses 1 GiB on GPU 0."""
+    procs = (ProcInfo(100, 1, 10.0, 64 << 20, A), ProcInfo(101, 100, 2.5, 32 << 20, None),
+             ProcInfo(200, 1, 4.0, 128 << 20, B), ProcInfo(300, 200, 1.0, 8 << 20, None),
+             ProcInfo(400, 1, 1.0, 1 << 20, None))
+    kernels = (KernelUsage(A, 96 << 20, 12.5, frozenset({100, 101})),
+               KernelUsage(B, 136 << 20, 5.0, frozenset({200, 300})))
+    node = NodeStats(
+        cpu_seconds=tuple((m, 10.0 * i) for i, m in enumerate(naming.CPU_MODES)),
+        memory_total_bytes=8 << 30, memory_available_bytes=6 << 30, load=(0.5, 0.25, 0.125),
+        filesystems=(Filesystem("/dev/sda1", "/", "ext4", 100 << 30, 40 << 30),),
+        pressure=(("cpu", "some", 1.5), ("memory", "some", 0.5), ("memory", "full", 0.25),
+                  ("io", "some", 2.0), ("io", "full", 1.0)))
+    gpu = GpuSnapshot("ok", (GpuDevice(
+        0, "GPU-0000aaaa-0000-0000-0000-000000000000", "NVIDIA H100 80GB HBM3",
+        utilization_ratio=0.5, memory_utilization_ratio=0.25, memory_total_bytes=80 << 30,
+        memory_used_bytes=3 << 30, memory_free_bytes=77 << 30, temperature_celsius=40.0,
+        power_watts=100.5, energy_joules=12345.0, ecc_corrected=0.0, ecc_uncorrected=0.0,
+        processes=(GpuProcess(300, 1 << 30), GpuProcess(400, 2 << 30))),), 0, "580.82.07")
+    return HostSnapshot(NOW - 1, procs, kernels, node, gpu)
 
 
 def _normalise(text: str) -> str:
@@ -56,7 +93,7 @@ def _normalise(text: str) -> str:
 
 
 def test_golden_exposition(update_golden: bool) -> None:
-    body, content_type = render(full_view(), frozenset(COLLECTORS_DEFAULT_ON), None)
+    body, content_type = render(full_view(), ALL_COLLECTORS, None)
     assert content_type.startswith("text/plain; version=0.0.4")
     text = _normalise(body.decode())
     if update_golden:
@@ -78,7 +115,7 @@ def test_every_catalogue_metric_is_in_the_golden_file_with_its_labels() -> None:
 @pytest.mark.real
 @pytest.mark.timeout(30)
 def test_promtool_accepts_the_exposition(tmp_path: Path) -> None:
-    body, _ = render(full_view(), frozenset(COLLECTORS_DEFAULT_ON), None)
+    body, _ = render(full_view(), ALL_COLLECTORS, None)
     result = subprocess.run([PROMTOOL, "check", "metrics"], input=body, capture_output=True,
                             timeout=20)
     assert result.returncode == 0, result.stderr.decode() + result.stdout.decode()
@@ -86,7 +123,7 @@ def test_promtool_accepts_the_exposition(tmp_path: Path) -> None:
 
 def test_openmetrics_when_asked() -> None:
     accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
-    body, content_type = render(full_view(), frozenset(COLLECTORS_DEFAULT_ON), accept)
+    body, content_type = render(full_view(), ALL_COLLECTORS, accept)
     assert content_type.startswith("application/openmetrics-text")
     text = body.decode()
     assert text.endswith("# EOF\n")
@@ -95,12 +132,12 @@ def test_openmetrics_when_asked() -> None:
 
 
 def test_no_notebook_path_or_session_name_reaches_a_label() -> None:
-    body, _ = render(full_view(), frozenset(COLLECTORS_DEFAULT_ON), None)
+    body, _ = render(full_view(), ALL_COLLECTORS, None)
     assert "analysis" not in body.decode() and "notebooks" not in body.decode()
 
 
 def test_idle_kernels_need_idle_state_no_connection_and_old_activity() -> None:
-    body, _ = render(full_view(), frozenset(COLLECTORS_DEFAULT_ON), None)
+    body, _ = render(full_view(), ALL_COLLECTORS, None)
     text = body.decode()
     assert 'jupyter_idle_kernels{kernel_name="python3",server="dev"} 1.0' in text
     assert 'jupyter_kernel_connections{server="dev"} 2.0' in text

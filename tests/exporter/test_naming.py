@@ -25,7 +25,7 @@ def test_names_follow_the_conventions(spec: naming.MetricSpec) -> None:
     assert spec.name.startswith(naming.PREFIX)
     assert not spec.name.startswith("jupyter_server_")
     assert spec.name.endswith("_total") == (spec.type == naming.COUNTER)
-    assert re.fullmatch(r"[a-z_]+", spec.name)
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", spec.name)
     assert spec.help and spec.labels == tuple(dict.fromkeys(spec.labels))
 
 
