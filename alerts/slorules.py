@@ -16,8 +16,14 @@ from slo.generate.chain import CorePlugins, Options
 from slo.loaders.discover import SpecFile
 
 
+def link_plugins(links: Links) -> Callable[[], CorePlugins]:
+    """The plugins to run after the default mode's core ones (`render_file`'s extra_core)."""
+    return lambda: [LinkAnnotations(links)]
+
+
 def core_with_links(links: Links) -> Callable[[], CorePlugins]:
-    return lambda: [*default_mode.core_plugins(), LinkAnnotations(links)]
+    extra = link_plugins(links)
+    return lambda: [*default_mode.core_plugins(), *extra()]
 
 
 def render_slo_rules(spec: SpecFile, options: Options, links: Links) -> str:

@@ -20,7 +20,7 @@ from alerts.config import find_config as find_alerting
 from alerts.config import load_config as load_alerting
 from alerts.operational import render_operational
 from alerts.routing import render_alertmanager
-from alerts.slorules import core_with_links
+from alerts.slorules import link_plugins
 from dashboards import build_dashboards
 from dashboards import cli as dashboards_cli
 from slo import duration
@@ -34,6 +34,7 @@ from slo.pipeline import (
     Loaded,
     load_and_validate,
     render_file,
+    rule_groups,
 )
 from slo.plugins import PluginLoadError, PluginRegistry, load_plugins
 from slo.problems import Problem
@@ -245,7 +246,7 @@ def _load(args: argparse.Namespace, *, check_duplicates: bool = False,
         for spec in loaded.files:
             rendered[spec.path] = render_file(spec, options, compat=args.compat == "sloth",
                                               output_format=output_format,
-                                              extra_core=core_with_links(alerting.links))
+                                              extra_core=link_plugins(alerting.links))
     except GenerationError as exc:
         _report([exc.problem])
         return EXIT_INVALID
@@ -310,8 +311,10 @@ def run_generate(args: argparse.Namespace) -> int:
         outputs[target] = rendered[spec.path]
         test = tests_dir / target.relative_to(rules_dir)
         slos = [prepare(s, options) for g in spec.groups for s in g.slos]
+        groups = rule_groups(spec, options, compat=args.compat == "sloth",
+                             extra_core=link_plugins(result.alerting.links))
         outputs[test] = test_file(slos, options.catalogue, options.default_period_ms,
-                                  os.path.relpath(target, test.parent), rendered[spec.path], TAG)
+                                  os.path.relpath(target, test.parent), groups, TAG)
     slos = [prepare(s, options) for f in loaded.files for g in f.groups for s in g.slos]
     dashboards = build_dashboards(slos, version=TAG, catalogue=options.catalogue,
                                   default_period_ms=options.default_period_ms)

@@ -18,6 +18,7 @@ from slo.loaders.discover import SpecFile, find_spec_files, load_file
 from slo.model import SLOGroup, SpecKind
 from slo.plugins import PluginRegistry
 from slo.problems import Problem, errors
+from slo.rules import RuleGroup
 from slo.validation import QueryCheck, check_promql, validate_group
 from slo.windows import AlertWindows
 from slo.yamlsource import Location
@@ -104,6 +105,16 @@ def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format
     extra = extra_core
     return default_mode.render_file(spec, options, output_format,
                                     lambda: [*default_mode.core_plugins(), *extra()])
+
+
+def rule_groups(spec: SpecFile, options: Options, *, compat: bool,
+                extra_core: Callable[[], CorePlugins] | None = None) -> list[RuleGroup]:
+    """The rule groups `render_file` writes, as values (for the generated promtool tests)."""
+    core = core_for(compat)
+    if not compat and extra_core is not None:
+        extra = extra_core
+        core = lambda: [*default_mode.core_plugins(), *extra()]  # noqa: E731
+    return [rg for g in spec.groups for rg in generate_group(g, options, core)]
 
 
 def _render_sloth(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:

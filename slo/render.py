@@ -30,6 +30,10 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
     if "\n" in text:
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    # Implicit types are keyed by the first character; most strings start with one that has
+    # no resolver at all, and skipping the full resolve halves the time to dump 20k rules.
+    if text and text[0] not in dumper.yaml_implicit_resolvers:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text)
     implicit = dumper.resolve(yaml.ScalarNode, text, (True, False))
     if implicit != "tag:yaml.org,2002:str":
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')

@@ -173,7 +173,9 @@ class Reader:
                     Problem(value.item_loc(index), f"{name}[{index}]: expected a mapping, "
                                                    f"got {describe(item)}"))
                 continue
-            readers.append(Reader(item, self.problems, self.locations,
+            # Each item records into a dict of its own: `relative_locations` of one SLO then
+            # reads only that SLO's entries (a shared dict made it quadratic in SLOs).
+            readers.append(Reader(item, self.problems, {},
                                   (*self.path, canonical or key, index), fold_case=self.fold_case,
                                   strict=self.strict))
         return readers
