@@ -52,6 +52,7 @@ AUTH_FAILURE_SPIKE = "JupyterAuthFailureSpike"
 GPU_ERRORS = "JupyterGPUErrors"
 GPU_OVERHEATING = "JupyterGPUOverheating"
 NODE_MEMORY_PRESSURE = "JupyterNodeMemoryPressure"
+NOTEBOOK_SECRETS_FOUND = "JupyterNotebookSecretsFound"
 
 # --- runbooks (file stems in alerts/runbooks/) ---------------------------------------------
 RUNBOOK_KERNEL_CRASH = "kernel-crash"
@@ -66,10 +67,13 @@ RUNBOOK_GPU_OVERHEATING = "gpu-overheating"
 RUNBOOK_NODE_MEMORY = "node-memory-pressure"
 RUNBOOK_SLO_BURN = "slo-burn"
 RUNBOOK_SLO_NO_DATA = "slo-no-data"
+RUNBOOK_NOTEBOOK_SECRETS = "notebook-secrets"
+RUNBOOK_JOB_STALE = "notebook-job-stale"  # exporter.jobs.alert's JupyterNotebookJobStale
 RUNBOOKS = (RUNBOOK_KERNEL_CRASH, RUNBOOK_SLOW_KERNEL_START, RUNBOOK_SAVE_FAILURES,
             RUNBOOK_AUTH_FAILURES, RUNBOOK_TARGET_DOWN, RUNBOOK_EXPORTER_DOWN,
             RUNBOOK_PROBE_KERNELS, RUNBOOK_GPU_ERRORS, RUNBOOK_GPU_OVERHEATING,
-            RUNBOOK_NODE_MEMORY, RUNBOOK_SLO_BURN, RUNBOOK_SLO_NO_DATA)
+            RUNBOOK_NODE_MEMORY, RUNBOOK_SLO_BURN, RUNBOOK_SLO_NO_DATA,
+            RUNBOOK_NOTEBOOK_SECRETS, RUNBOOK_JOB_STALE)
 
 
 def runbook_file(stem: str) -> str:

@@ -35,6 +35,7 @@ AUTH_FAILURES_PER_MINUTE = 30
 GPU_MAX_CELSIUS = 85
 NODE_MIN_AVAILABLE_RATIO = 0.1
 NODE_MAX_MEMORY_STALL = 0.1      # share of time some task waits on memory (PSI "some")
+SECRETS_WINDOW = "1h"            # saves repeat a finding; an hour keeps one ticket open
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def _gpu_errors(_: AlertingConfig) -> str:
     ecc = f'increase({m.GPU_ECC_ERRORS}{{{m.LABEL_ERROR_TYPE}="{m.ECC_UNCORRECTED}"}}[10m])'
     xid = f"increase({m.GPU_XID_ERRORS}[10m])"
     return f"{_sum(_GPU_BY, ecc)} > 0\nor\n{_sum(_GPU_BY, xid)} > 0\n"
+
+def _secrets_found(_: AlertingConfig) -> str:
+    by = f"{x.LABEL_SERVER}, {x.LABEL_TYPE}"
+    found = f"increase({x.SECRET_FINDINGS.name}[{SECRETS_WINDOW}])"
+    return f"{_sum(by, found)} > 0\n"
+
 
 ALERTS: tuple[OperationalAlert, ...] = (
     OperationalAlert(
@@ -160,6 +167,15 @@ ALERTS: tuple[OperationalAlert, ...] = (
         "Node {{ $labels.instance }} has had under 10 % of its memory available, or tasks "
         "stalled on memory over 10 % of the time, for 10 minutes: kernels will be "
         "OOM-killed next.", for_="10m"),
+    OperationalAlert(
+        naming.NOTEBOOK_SECRETS_FOUND,
+        _secrets_found,
+        naming.TICKET, naming.RUNBOOK_NOTEBOOK_SECRETS,
+        "A saved notebook on {{ $labels.server }} holds a {{ $labels.type }} secret",
+        "detect-secrets found {{ $value | humanize }} {{ $labels.type }} finding(s) in "
+        f"notebooks saved on {{{{ $labels.server }}}} in the last {SECRETS_WINDOW}. The exporter "
+        "keeps neither the secret nor the path: find the notebook with the runbook, then revoke "
+        "and rotate the credential.", per_server=True),
 )
 
 

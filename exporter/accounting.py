@@ -185,8 +185,10 @@ def _diff_kernels(acc: Accounting, current: Mapping[str, str], now: float) -> Ac
     for kid in acc.tracked:
         if kid not in current:
             gone[kid] = now
-    while len(gone) > MAX_SHUTDOWNS:
-        del gone[min(gone, key=gone.__getitem__)]
+    if len(gone) > MAX_SHUTDOWNS:
+        # Keep the newest in one sort: trimming the oldest one at a time was quadratic, and a
+        # flood of forged events made one poll block the event loop for seconds.
+        gone = dict(sorted(gone.items(), key=lambda item: item[1])[-MAX_SHUTDOWNS:])
     return replace(acc, starts=starts, tracked=dict(current), vanished=acc.vanished + vanished,
                    gone=gone)
 

@@ -45,6 +45,12 @@ log = logging.getLogger("exporter")
 HUB_HEAVY_EVERY = 4
 
 
+def collector_flags(name: str) -> tuple[str, ...]:
+    """`--collector.notebook_paths`, and its dashed spelling `--collector.notebook-paths`."""
+    flags = (f"--collector.{name}",)
+    return (*flags, f"--collector.{name.replace('_', '-')}") if "_" in name else flags
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jupyter-slo exporter",
@@ -101,14 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log.level", dest="log_level", default="info",
                    choices=("debug", "info", "warning", "error"))
     for name in COLLECTORS_DEFAULT_ON:
-        p.add_argument(f"--collector.{name}", dest=f"collector_{name}", default=True,
+        p.add_argument(*collector_flags(name), dest=f"collector_{name}", default=True,
                        action=argparse.BooleanOptionalAction,
                        help=f"enable the {name} collector (default on)")
     defaults = {naming.COLLECTOR_NODE: "on, off in Hub mode",
                 naming.COLLECTOR_KERNEL_RESOURCES: "off; needs the kernels' PID namespace",
-                naming.COLLECTOR_GPU: "off; needs the gpu extra"}
+                naming.COLLECTOR_GPU: "off; needs the gpu extra",
+                naming.COLLECTOR_NOTEBOOK_PATHS: "off; puts notebook paths in a label",
+                naming.COLLECTOR_NOTEBOOK_SECRETS: "off; reads saved notebooks' content, "
+                                                   "see docs/exporter.md"}
     for name in COLLECTORS_OPTIONAL:
-        p.add_argument(f"--collector.{name}", dest=f"collector_{name}", default=None,
+        p.add_argument(*collector_flags(name), dest=f"collector_{name}", default=None,
                        action=argparse.BooleanOptionalAction,
                        help=f"enable the {name} collector (default {defaults[name]})")
     p.add_argument("--version", action="version", version=f"jupyter-slo {__version__}")

@@ -92,14 +92,22 @@ class ExporterConfig:
 
 COLLECTORS_DEFAULT_ON = (
     naming.COLLECTOR_KERNELS, naming.COLLECTOR_CRASHES, naming.COLLECTOR_KERNEL_PROBE,
-    naming.COLLECTOR_SAVE_PROBE, naming.COLLECTOR_SERVER_METRICS,
+    naming.COLLECTOR_SAVE_PROBE, naming.COLLECTOR_SERVER_METRICS, naming.COLLECTOR_NOTEBOOK_SIZE,
+    naming.COLLECTOR_SCHEDULER_JOBS,
 )
-# node: on for a single host, off in Hub mode (node_exporter runs there); the other two are
-# opt-in because they need the kernels' PID namespace or a GPU driver.
+# node: on for a single host, off in Hub mode (node_exporter runs there); kernel_resources and
+# gpu are opt-in because they need the kernels' PID namespace or a GPU driver; notebook_paths
+# puts paths in a label and notebook_secrets reads notebook content (docs/exporter.md).
 COLLECTORS_OPTIONAL = (
     naming.COLLECTOR_NODE, naming.COLLECTOR_KERNEL_RESOURCES, naming.COLLECTOR_GPU,
+    naming.COLLECTOR_NOTEBOOK_PATHS, naming.COLLECTOR_NOTEBOOK_SECRETS,
 )
-HOST_COLLECTORS = frozenset(COLLECTORS_OPTIONAL)
+HOST_COLLECTORS = frozenset({
+    naming.COLLECTOR_NODE, naming.COLLECTOR_KERNEL_RESOURCES, naming.COLLECTOR_GPU})
+# Collectors fed by save events on the event stream.
+NOTEBOOK_COLLECTORS = frozenset({
+    naming.COLLECTOR_NOTEBOOK_SIZE, naming.COLLECTOR_NOTEBOOK_PATHS,
+    naming.COLLECTOR_NOTEBOOK_SECRETS})
 
 
 def hub_api_url(url: str) -> str:

@@ -26,18 +26,23 @@ import aiohttp
 
 from exporter import accounting, naming
 from exporter.collectors.base import ExporterView
-from exporter.config import HOST_COLLECTORS, ExporterConfig, Target
+from exporter.config import HOST_COLLECTORS, NOTEBOOK_COLLECTORS, ExporterConfig, Target
 from exporter.fleet import FleetSource
 from exporter.host import HostSampler
 from exporter.model import HostSnapshot, PollResult
+from exporter.notebooks import paths as notebook_paths
+from exporter.notebooks import stats as notebook_stats
+from exporter.notebooks.watch import NotebookWatch
 from exporter.probes import kernel as kernel_probe
 from exporter.probes import save as save_probe
 from exporter.probes.cleanup import Cleanups
+from exporter.scheduler_jobs import absent, fold
 from exporter.sharding import Shard
-from exporter.sources.client import JupyterClient
+from exporter.sources.client import JupyterClient, classify
 from exporter.sources.events import subscribe
 from exporter.sources.parse import parse_event, version_at_least
-from exporter.sources.poll import poll
+from exporter.sources.poll import POLL_ERRORS, poll
+from exporter.sources.scheduler import ABSENT_EVERY, read_jobs
 from exporter.state import (
     TargetState,
     apply_poll,
@@ -71,6 +76,8 @@ class TargetWorker:
         self._reaped = False
         self._scratch_used = False
         self._polls = 0
+        self._notebooks: NotebookWatch | None = None
+        self._scheduler_reads = 0
         # Request counts arrive only every heavy_every-th poll: events wait that long before
         # they are judged, so a user restart's credit is there when its event is.
         heavy_period = max(1, config.heavy_every) * config.poll_interval
@@ -116,12 +123,59 @@ class TargetWorker:
         self._set(replace(self.state, stream_up=up, accounting=acc))
 
     def on_message(self, payload: Any, received: float) -> None:
+        if self._notebooks is not None and notebook_paths.is_save_event(payload):
+            self._set(count_event(self.state, self.on_save_event(payload)))
+            return
         event = parse_event(payload, received)
         if event is None:
             self._set(count_event(self.state, naming.EVENT_IGNORED))
             return
         acc, outcome = accounting.on_event(self.state.accounting, event)
         self._set(count_event(replace(self.state, accounting=acc), outcome))
+
+    def on_save_event(self, payload: Any) -> str:
+        """Queue a safe path for look-up; the event's outcome for `jupyter_exporter_events_total`.
+        An unsafe (forged) path is `ignored` and never fetched; a full queue `dropped`."""
+        assert self._notebooks is not None
+        path = notebook_paths.save_event_path(payload)
+        if path is None:
+            return naming.EVENT_IGNORED
+        return naming.EVENT_ACCEPTED if self._notebooks.offer(path) else naming.EVENT_DROPPED
+
+    def on_lookup(self, lookup: notebook_stats.Lookup) -> None:
+        keep = naming.COLLECTOR_NOTEBOOK_PATHS in self.config.collectors
+        notebooks = notebook_stats.record(self.state.notebooks, lookup, self.clock(), keep)
+        self._set(replace(self.state, notebooks=notebooks))
+
+    def watch_notebooks(self, client: JupyterClient) -> NotebookWatch | None:
+        """The save-event look-ups, when a notebook collector is on."""
+        if not self.config.collectors & NOTEBOOK_COLLECTORS:
+            return None
+        secrets = naming.COLLECTOR_NOTEBOOK_SECRETS in self.config.collectors
+        self._notebooks = NotebookWatch(client, self.on_lookup, secrets)
+        return self._notebooks
+
+    async def read_scheduler(self) -> None:
+        """One read of jupyter-scheduler's jobs; a 404 marks the server as having none."""
+        assert self.client is not None
+        try:
+            jobs = await asyncio.wait_for(read_jobs(self.client),
+                                          self.config.request_timeout + 1.0)
+        except POLL_ERRORS as exc:
+            log.warning("scheduler jobs unreadable", extra={"server": self.target.name,
+                                                            "reason": classify(exc)})
+            return
+        state = self.state.jobs
+        self._set(replace(self.state, jobs=absent(state) if jobs is None else fold(state, jobs)))
+
+    async def _scheduler_loop(self) -> None:
+        period = self.config.poll_interval * max(1, self.config.heavy_every)
+        while True:
+            absent_now = self.state.jobs.present is False
+            if self.state.up and (not absent_now or self._scheduler_reads % ABSENT_EVERY == 0):
+                await self._guarded(self.read_scheduler(), "scheduler jobs")
+            self._scheduler_reads += 1
+            await asyncio.sleep(period)
 
     def probe_ids(self) -> frozenset[str]:
         view = self.state.view
@@ -219,13 +273,18 @@ class TargetWorker:
         if self.client is None:
             self.client = JupyterClient(self.target, self.config.request_timeout)
         client = self.client
+        watch = self.watch_notebooks(client)
         try:
             async with asyncio.TaskGroup() as group:
                 if own_poll:
                     group.create_task(self._poll_loop())
-                if naming.COLLECTOR_CRASHES in self.config.collectors:
+                if naming.COLLECTOR_CRASHES in self.config.collectors or watch is not None:
                     group.create_task(subscribe(client, self.on_message, self.on_stream,
                                                 self.clock))
+                if watch is not None:
+                    group.create_task(watch.run())
+                if naming.COLLECTOR_SCHEDULER_JOBS in self.config.collectors:
+                    group.create_task(self._scheduler_loop())
                 if self.target.probe and self.config.probe_interval > 0 \
                         and self.config.collectors & {naming.COLLECTOR_KERNEL_PROBE,
                                                       naming.COLLECTOR_SAVE_PROBE}:

@@ -280,12 +280,54 @@ JOB_LAST_SUCCESS = MetricSpec(
     "Unix time at which the most recent successful run of the job finished.")
 JOB_METRICS = (JOB_RUNS, JOB_DURATION, JOB_LAST_SUCCESS)
 
+# --- notebook hygiene (collectors notebook_size, notebook_paths, notebook_secrets) --------
+LABEL_PATH = "path"  # only with --collector.notebook_paths (debug dashboards, opt-in)
+LABEL_TYPE = "type"  # detect-secrets rule, snake_case (`aws_access_key`)
+LOOKUP_READ = "read"  # the server confirmed the notebook and its size was observed
+LOOKUP_MISSING = "missing"  # 404, or not a notebook: nothing else was fetched
+LOOKUP_TOO_LARGE = "too_large"  # over the scan limit: size observed, content not read
+LOOKUP_ERROR = "error"  # timeout, refused, 5xx, malformed model
+LOOKUP_OUTCOMES = (LOOKUP_READ, LOOKUP_MISSING, LOOKUP_TOO_LARGE, LOOKUP_ERROR)
+# Notebook sizes: 10 kB is a small notebook; past 10 MB JupyterLab slows down; 100 MB is
+# Jupyter Server's default upload limit territory.
+NOTEBOOK_SIZE_BUCKETS = (1e4, 1e5, 1e6, 2.5e6, 5e6, 1e7, 2.5e7, 5e7, 1e8)
+NOTEBOOK_SIZE = MetricSpec(
+    "jupyter_notebook_size_bytes", HISTOGRAM, (LABEL_SERVER,),
+    "Size of notebooks as saved by users: one observation per save event whose notebook the "
+    "server confirmed (model read with content=0).")
+NOTEBOOK_LARGEST = MetricSpec(
+    "jupyter_notebook_largest_size_bytes", GAUGE, (LABEL_SERVER, LABEL_PATH),
+    "Opt-in (--collector.notebook_paths): the largest notebooks saved recently, by path, at "
+    "most 10 per server.")
+SECRET_FINDINGS = MetricSpec(
+    "jupyter_notebook_secret_findings_total", COUNTER, (LABEL_SERVER, LABEL_TYPE),
+    "Opt-in (--collector.notebook_secrets): secrets detect-secrets found in the code cells and "
+    "text outputs of saved notebooks, by rule; every save that still holds one counts again.")
+NOTEBOOK_LOOKUPS = MetricSpec(
+    "jupyter_exporter_notebook_lookups_total", COUNTER, (LABEL_SERVER, LABEL_OUTCOME),
+    "Notebook look-ups after save events by outcome: read, missing, too_large, error. Events "
+    "with unsafe paths are counted as ignored events and never looked up.")
+NOTEBOOK_METRICS = (NOTEBOOK_SIZE, NOTEBOOK_LARGEST, SECRET_FINDINGS, NOTEBOOK_LOOKUPS)
+
+# --- jupyter-scheduler jobs (collector scheduler_jobs): the job series, plus `server` -----
+SCHEDULER_JOB_RUNS = MetricSpec(
+    JOB_RUNS.name, COUNTER, (LABEL_SERVER, *JOB_RUNS.labels),
+    "jupyter-scheduler jobs that finished since the exporter started, by result: COMPLETED is "
+    "success; FAILED and STOPPED are failure.")
+SCHEDULER_JOB_DURATION = MetricSpec(
+    JOB_DURATION.name, GAUGE, (LABEL_SERVER, *JOB_DURATION.labels),
+    "jupyter-scheduler: seconds the most recently finished run of the job took.")
+SCHEDULER_JOB_LAST_SUCCESS = MetricSpec(
+    JOB_LAST_SUCCESS.name, GAUGE, (LABEL_SERVER, *JOB_LAST_SUCCESS.labels),
+    "jupyter-scheduler: Unix time at which the newest COMPLETED run of the job ended.")
+SCHEDULER_METRICS = (SCHEDULER_JOB_RUNS, SCHEDULER_JOB_DURATION, SCHEDULER_JOB_LAST_SUCCESS)
+
 ALL_METRICS: tuple[MetricSpec, ...] = (
     UP, TARGET_INFO, KERNELS, SESSIONS, KERNEL_CONNECTIONS, TERMINALS, IDLE_KERNELS,
     KERNEL_STARTS, KERNEL_CRASHES, KERNEL_STARTUP, KERNEL_STARTUP_ATTEMPTS, CONTENTS_SAVES,
     PROBE_SAVE_SECONDS, PROBE_SAVES, AUTH_FAILURES, BUILD_INFO, POLL_ERRORS, LAST_POLL,
     COLLECTOR_SUCCESS, COLLECTOR_DURATION, EVENT_STREAM_UP, EVENTS, TARGETS, HUB_UP, POLL_CYCLE,
-    *RESOURCE_METRICS, *GPU_METRICS, *NODE_METRICS,
+    *RESOURCE_METRICS, *GPU_METRICS, *NODE_METRICS, *NOTEBOOK_METRICS, *SCHEDULER_METRICS,
 )
 
 # --- collector names (flags --collector.<name> / --no-collector.<name>) -----------------
@@ -297,6 +339,10 @@ COLLECTOR_SERVER_METRICS = "server_metrics"
 COLLECTOR_KERNEL_RESOURCES = "kernel_resources"  # opt-in: needs the kernels' PID namespace
 COLLECTOR_GPU = "gpu"  # opt-in: needs nvidia-ml-py (the `gpu` extra) and a driver
 COLLECTOR_NODE = "node"  # on by default except in Hub mode, where node_exporter runs
+COLLECTOR_NOTEBOOK_SIZE = "notebook_size"  # on: save events -> content=0 model -> size
+COLLECTOR_NOTEBOOK_PATHS = "notebook_paths"  # opt-in: largest notebooks by path (debug)
+COLLECTOR_NOTEBOOK_SECRETS = "notebook_secrets"  # opt-in: reads notebook content, see docs
+COLLECTOR_SCHEDULER_JOBS = "scheduler_jobs"  # on: jupyter-scheduler's jobs API where present
 
 # --- Jupyter Server's own names the exporter reads -------------------------------------
 JS_REQUEST_DURATION_COUNT = "http_request_duration_seconds_count"
@@ -305,3 +351,4 @@ JS_HANDLER_KERNEL_ACTION = "jupyter_server.services.kernels.handlers.KernelActio
 JS_HANDLER_KERNEL = "jupyter_server.services.kernels.handlers.KernelHandler"
 JS_HANDLER_SESSION = "jupyter_server.services.sessions.handlers.SessionHandler"
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"

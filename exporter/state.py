@@ -6,34 +6,15 @@ is current, so it never waits on a server and never sees a half-applied update.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from exporter import naming
 from exporter.accounting import Accounting
+from exporter.histogram import Histogram
 from exporter.model import PollResult, ServerView
-
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    """Cumulative-bucket histogram value; `counts[i]` is observations <= buckets[i]."""
-
-    buckets: tuple[float, ...]
-    counts: tuple[int, ...] = ()
-    total: int = 0
-    sum: float = 0.0
-
-    def observe(self, value: float) -> Histogram:
-        counts = self.counts or (0,) * len(self.buckets)
-        first = bisect.bisect_left(self.buckets, value)
-        counts = tuple(c + 1 if i >= first else c for i, c in enumerate(counts))
-        return replace(self, counts=counts, total=self.total + 1, sum=self.sum + value)
-
-    def cumulative(self) -> list[tuple[str, float]]:
-        counts = self.counts or (0,) * len(self.buckets)
-        pairs = [(repr(float(b)), float(c)) for b, c in zip(self.buckets, counts, strict=True)]
-        return [*pairs, ("+Inf", float(self.total))]
+from exporter.notebooks.stats import NotebookStats
+from exporter.scheduler_jobs import SchedulerJobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +40,8 @@ class TargetState:
     stream_up: bool = False
     events: Mapping[str, int] = field(default_factory=dict)
     probe_kernels: frozenset[str] = frozenset()  # the exporter's own, in flight or recent
+    notebooks: NotebookStats = field(default_factory=NotebookStats)
+    jobs: SchedulerJobs = field(default_factory=SchedulerJobs)
 
 
 def apply_poll(state: TargetState, result: PollResult) -> TargetState:

@@ -57,10 +57,24 @@ def load_and_validate(paths: Iterable[Path], plugins: PluginRegistry,
                                            queries)
             files.append(spec)
     problems += check_promql(queries)
+    if not errors(problems):
+        problems += _incomplete(files)
     if check_duplicates:
         problems += duplicate_ids(files)
     # A group-level fault (an empty service) is found once per SLO: report it once.
     return Loaded(tuple(files), tuple(dict.fromkeys(problems)))
+
+
+def _incomplete(files: Iterable[SpecFile]) -> list[Problem]:
+    """A safety net: an SLO without an SLI or objective must have drawn an error somewhere.
+
+    Loaders report why a part is missing; if one ever forgets, this keeps generation from
+    meeting an incomplete SLO (a traceback) and still points at the SLO.
+    """
+    return [Problem(slo.loc() or group.location, f"SLO {slo.id!r} has no usable "
+                    f"{'SLI' if slo.sli is None else 'objective'}")
+            for spec in files for group in spec.groups for slo in group.slos
+            if slo.sli is None or slo.objective is None]
 
 
 def duplicate_ids(files: Iterable[SpecFile]) -> list[Problem]:

@@ -120,48 +120,73 @@ def _position(text: str, body: str, start: int, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, len(before) - before.rfind("\n")
 
 
+# Aliases let a small file expand into an enormous tree ("billion laughs"): a document may
+# visit at most this many nodes, aliases counted each time they are used.
+MAX_NODES = 200_000
+
+
 def parse_document(document: Document) -> Any:
     """Parse one document into `Map`/`Seq`/scalars; raise `SpecSyntaxError` on bad YAML."""
     loader = _Loader(document.text)
     try:
         node = loader.get_single_node()
-        return _convert(loader, node, document) if node is not None else None
+        return _convert(loader, node, document, [0]) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = document.location(mark.line, mark.column) if mark else document.start
-        raise SpecSyntaxError(location, f"invalid YAML: {exc.problem or exc.context}") from None
+        raise SpecSyntaxError(location, f"invalid YAML: {_one_line(exc.problem or exc.context)}"
+                              ) from None
+    except yaml.reader.ReaderError as exc:
+        text = document.text
+        line0 = text.count("\n", 0, exc.position)
+        column0 = exc.position - (text.rfind("\n", 0, exc.position) + 1)
+        raise SpecSyntaxError(document.location(line0, column0),
+                              f"invalid YAML: character #x{exc.character:04x}: {exc.reason}"
+                              ) from None
     except yaml.YAMLError as exc:
-        raise SpecSyntaxError(document.start, f"invalid YAML: {exc}") from None
+        raise SpecSyntaxError(document.start, f"invalid YAML: {_one_line(str(exc))}") from None
     finally:
         loader.dispose()
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def _loc(document: Document, node: yaml.Node) -> Location:
     return document.location(node.start_mark.line, node.start_mark.column)
 
 
-def _convert(loader: Any, node: yaml.Node, document: Document) -> Any:
+def _convert(loader: Any, node: yaml.Node, document: Document, visited: list[int]) -> Any:
+    visited[0] += 1
+    if visited[0] > MAX_NODES:
+        raise SpecSyntaxError(_loc(document, node), f"document too large: over {MAX_NODES} "
+                              "nodes once aliases are expanded")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result = Map()
         result.loc = _loc(document, node)
         result.key_locs, result.value_locs, result.raw, result.duplicate_keys = {}, {}, {}, []
         for key_node, value_node in node.value:
-            key = _convert(loader, key_node, document)
+            key = _convert(loader, key_node, document, visited)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 key = str(key)
             if key in result:
                 result.duplicate_keys.append((key, _loc(document, key_node)))
-            result[key] = _convert(loader, value_node, document)
+            result[key] = _convert(loader, value_node, document, visited)
             result.key_locs[key] = _loc(document, key_node)
             result.value_locs[key] = _loc(document, value_node)
             if isinstance(value_node, yaml.ScalarNode):
                 result.raw[key] = value_node.value
         return result
     if isinstance(node, yaml.SequenceNode):
-        seq = Seq(_convert(loader, item, document) for item in node.value)
+        seq = Seq(_convert(loader, item, document, visited) for item in node.value)
         seq.loc = _loc(document, node)
         seq.item_locs = [_loc(document, item) for item in node.value]
         seq.raw = [item.value if isinstance(item, yaml.ScalarNode) else None for item in node.value]
         return seq
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise SpecSyntaxError(_loc(document, node), f"invalid value: {_one_line(str(exc))}"
+                              ) from None

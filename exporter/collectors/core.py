@@ -16,7 +16,17 @@ from collections.abc import Iterable, Mapping
 from prometheus_client.core import Metric
 
 from exporter import naming
-from exporter.collectors import crashes, gpu, kernels, node, probes, resources, server_metrics
+from exporter.collectors import (
+    crashes,
+    gpu,
+    kernels,
+    node,
+    notebooks,
+    probes,
+    resources,
+    scheduler,
+    server_metrics,
+)
 from exporter.collectors.base import ExporterView, Render, Rendered, add, family
 
 log = logging.getLogger("exporter.collect")
@@ -30,6 +40,10 @@ COLLECTORS: Mapping[str, Render] = {
     naming.COLLECTOR_KERNEL_RESOURCES: resources.render,
     naming.COLLECTOR_GPU: gpu.render,
     naming.COLLECTOR_NODE: node.render,
+    naming.COLLECTOR_NOTEBOOK_SIZE: notebooks.render_sizes,
+    naming.COLLECTOR_NOTEBOOK_PATHS: notebooks.render_paths,
+    naming.COLLECTOR_NOTEBOOK_SECRETS: notebooks.render_secrets,
+    naming.COLLECTOR_SCHEDULER_JOBS: scheduler.render,
 }
 
 

@@ -21,10 +21,15 @@ from typing import Any
 
 import yaml
 
+from alerts.config import DEFAULT_RUNBOOK_BASE_URL
+from alerts.naming import RUNBOOK_JOB_STALE, runbook_file
 from exporter.jobs import naming as n
 from slo.naming import LABEL_SEVERITY, SEVERITY_TICKET
 
 DEFAULT_FOR = "5m"  # rides out one missed scrape of the textfile or Pushgateway
+# alerts/runbooks/notebook-job-stale.md under the default (checkout-relative) base; pass your
+# own `runbook_url` where runbooks are published elsewhere.
+DEFAULT_RUNBOOK_URL = DEFAULT_RUNBOOK_BASE_URL + runbook_file(RUNBOOK_JOB_STALE)
 
 
 def _seconds(max_age: float) -> str:
@@ -46,7 +51,8 @@ def stale_expr(job: str, max_age: float) -> str:
 
 
 def stale_rule(job: str, max_age: float, for_: str = DEFAULT_FOR,
-               severity: str = SEVERITY_TICKET, runbook_url: str = "") -> dict[str, Any]:
+               severity: str = SEVERITY_TICKET,
+               runbook_url: str = DEFAULT_RUNBOOK_URL) -> dict[str, Any]:
     hours = max_age / 3600
     rule: dict[str, Any] = {
         "alert": n.ALERT_JOB_STALE,

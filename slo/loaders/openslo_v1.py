@@ -160,12 +160,16 @@ def _indicator(spec: Reader, slis: dict[str, Map]) -> SLI | None:
         body = document.child("spec")
         document.finish()
     if body is None:
+        spec.error("indicator" if inline is not None else "indicatorRef",
+                   "spec.indicator: the SLI needs a spec with a ratioMetric")
         return None
     if body.has("thresholdMetric"):
         body.error("thresholdMetric", "thresholdMetric: not supported (only ratioMetric)")
         body.raw("thresholdMetric")
     ratio = body.child("ratioMetric")
     body.finish(ignored=("description",))
+    if ratio is None and not body.has("thresholdMetric"):
+        body.error(None, "ratioMetric: required")
     return _ratio(ratio) if ratio is not None else None
 
 

@@ -9,6 +9,7 @@ warns about keys Sloth would silently drop.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -129,11 +130,16 @@ class Reader:
     def number(self, key: str, canonical: str | None = None) -> tuple[Decimal, float] | None:
         """A float field as (exact decimal from the text, the float64 Go would read)."""
         found = self._take(key, canonical)
-        if found is None or found[1] is None:
+        if found is None:
             return None
         actual, value = found
         if isinstance(value, bool) or not isinstance(value, int | float):
             self._type_error(actual, self._name(canonical or key), "a number", value)
+            return None
+        if not math.isfinite(value):
+            self.problems.append(Problem(self.mapping.value_loc(actual),
+                                         f"{self._name(canonical or key)}: expected a finite "
+                                         "number"))
             return None
         raw = self.mapping.raw.get(actual, "")
         try:
@@ -196,6 +202,10 @@ class Reader:
             return {}
         out: dict[str, str] = {}
         for item_key, item in value.items():
+            if item_key is None:
+                self.problems.append(Problem(value.key_loc(item_key),
+                                             f"{name}: a label name must not be null"))
+                continue
             path = (*self.path, canonical or key, str(item_key))
             self.locations[path] = value.key_loc(item_key)
             text = _coerce(item) if coerce else item

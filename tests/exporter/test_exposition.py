@@ -27,6 +27,8 @@ from exporter.model import (
     ServerView,
     Session,
 )
+from exporter.notebooks.stats import Lookup, NotebookStats, record
+from exporter.scheduler_jobs import SchedulerJob, SchedulerJobs, fold
 from exporter.state import (
     TargetState,
     record_save_probe,
@@ -57,12 +59,33 @@ def full_view() -> ExporterView:
         saves={naming.SAVE_SUCCESS: 12.0, naming.SAVE_FAILURE: 1.0}, auth_failures=13.0)
     state = TargetState(name="dev", up=True, view=server, last_poll=NOW - 5,
                         poll_errors={naming.REASON_REFUSED: 2}, accounting=acc,
-                        stream_up=True, events={naming.EVENT_ACCEPTED: 14})
+                        stream_up=True, events={naming.EVENT_ACCEPTED: 14},
+                        notebooks=full_notebooks(), jobs=full_jobs())
     state = record_startup_probe(state, "python3", naming.PROBE_SUCCESS, 0.625)
     state = record_startup_probe(state, "python3", naming.PROBE_TIMEOUT, 60.0)
     state = record_save_probe(state, naming.SAVE_SUCCESS, 0.0625)
     return ExporterView((state,), NOW, 1800.0, "0.0.0-test", "python3", True,
                         host=full_host(), hub_up=True, poll_cycle_seconds=0.5)
+
+
+def full_notebooks() -> NotebookStats:
+    """Two saves looked up (one with an AWS key found), one missing."""
+    stats = NotebookStats()
+    for lookup in (Lookup(naming.LOOKUP_READ, 52_000.0, "reports/huge.ipynb",
+                          {"aws_access_key": 1}),
+                   Lookup(naming.LOOKUP_READ, 3_000.0, "reports/small.ipynb", {}),
+                   Lookup(naming.LOOKUP_MISSING)):
+        stats = record(stats, lookup, NOW - 10, keep_paths=True)
+    return stats
+
+
+def full_jobs() -> SchedulerJobs:
+    """One jupyter-scheduler job: a baseline run, then a success and a failure."""
+    first = (SchedulerJob("r0", "nightly", naming.JOB_RESULT_SUCCESS, NOW - 900, NOW - 800),)
+    later = (*first,
+             SchedulerJob("r1", "nightly", naming.JOB_RESULT_SUCCESS, NOW - 300, NOW - 240),
+             SchedulerJob("r2", "nightly", naming.JOB_RESULT_FAILURE, NOW - 200, NOW - 190))
+    return fold(fold(SchedulerJobs(), first), later)
 
 
 def full_host() -> HostSnapshot:
@@ -131,9 +154,19 @@ def test_openmetrics_when_asked() -> None:
         in text
 
 
-def test_no_notebook_path_or_session_name_reaches_a_label() -> None:
-    body, _ = render(full_view(), ALL_COLLECTORS, None)
-    assert "analysis" not in body.decode() and "notebooks" not in body.decode()
+@pytest.mark.parametrize("collectors, paths", [
+    pytest.param(ALL_COLLECTORS - {naming.COLLECTOR_NOTEBOOK_PATHS}, set(),
+                 id="without notebook_paths no path or session name reaches a label"),
+    pytest.param(ALL_COLLECTORS, {"reports/huge.ipynb", "reports/small.ipynb"},
+                 id="notebook_paths adds exactly the largest notebooks' paths"),
+])
+def test_no_notebook_path_or_session_name_reaches_a_label(collectors: frozenset[str],
+                                                           paths: set[str]) -> None:
+    body, _ = render(full_view(), collectors, None)
+    values = {v for _, labels, _ in samples(body.decode()) for v in labels.values()}
+    assert not any("analysis" in v or "notebooks/" in v or "reports/" in v
+                   for v in values - paths)
+    assert paths <= values
 
 
 def test_idle_kernels_need_idle_state_no_connection_and_old_activity() -> None:

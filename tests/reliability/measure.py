@@ -66,3 +66,16 @@ def exporter_for(url: str, token: str, workdir: Path, *extra: str,
     token_file.chmod(0o600)
     return start_exporter([f"--jupyter-url={name}={url}", f"--jupyter-token-file={token_file}",
                            "--probe-interval=0", *extra], workdir / "exporter.log")
+
+
+def unread_request_bytes(port: int) -> int:
+    """Bytes clients sent to a local TCP listener on `port` that its process has not read
+    yet (`rx_queue` of the established sockets in /proc/net/tcp): above 0 while a request
+    waits on a stopped server, which is how a test knows a poll is in flight."""
+    unread = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, queues = fields[1], fields[3], fields[4]
+        if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+            unread += int(queues.split(":")[1], 16)
+    return unread

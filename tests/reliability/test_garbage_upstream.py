@@ -139,8 +139,3 @@ def test_garbage_on_the_servers_own_metrics_degrades_only_that_collector(rig: Ri
         row.lost("request counts (saves, auth failures) while /metrics was garbage")
         row.survived += 1
 
-
-def test_module_rig_is_loopback_only(rig: Rig) -> None:
-    assert rig.exporter.url.startswith("http://127.0.0.1:")
-    assert single_url(rig.sim).startswith("http://127.0.0.1:")
-
