@@ -17,6 +17,7 @@ import aiohttp
 
 from exporter.gameday.target import Target
 from exporter.probes import wire
+from exporter.probes.kernel_info import exchange_kernel_info
 
 REST_TIMEOUT = 30.0
 UUID_LEN = 36
@@ -94,22 +95,6 @@ async def kernel_info(http: aiohttp.ClientSession, target: Target, kernel_id: st
     except aiohttp.ClientError as exc:
         raise ApiError("connection", f"websocket: {type(exc).__name__}") from None
     async with ws:
-        request = wire.kernel_info_request(session)
-        msg_id = request["header"]["msg_id"]
-        v1 = ws.protocol == wire.V1_PROTOCOL
-        if v1:
-            await ws.send_bytes(wire.encode_v1(request, "shell"))
-        else:
-            await ws.send_str(wire.encode_legacy(request, "shell"))
-        async for frame in ws:
-            if frame.type == aiohttp.WSMsgType.BINARY and v1:
-                decoded = wire.decode_v1(frame.data)
-            elif frame.type == aiohttp.WSMsgType.TEXT and not v1:
-                decoded = wire.decode_legacy(frame.data)
-            elif frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
-                break
-            else:
-                continue
-            if decoded and wire.is_reply_to(decoded[1], msg_id, "kernel_info_reply"):
-                return
+        if await exchange_kernel_info(ws, session):
+            return
     raise ApiError("websocket_closed", "kernel websocket closed before kernel_info_reply")

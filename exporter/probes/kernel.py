@@ -20,13 +20,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-import aiohttp
-
 from exporter import naming
 from exporter.config import PROBE_DIR
 from exporter.model import ProbeOutcome, Session
 from exporter.probes import wire
 from exporter.probes.cleanup import Cleanups
+from exporter.probes.kernel_info import exchange_kernel_info
 from exporter.sources.client import NO_TRACK, JupyterClient
 from exporter.sources.parse import parse_sessions
 from exporter.sources.poll import POLL_ERRORS
@@ -58,24 +57,8 @@ async def _kernel_info(client: JupyterClient, kernel_id: str) -> None:
         headers=client.auth_headers,
         max_msg_size=16 * 1024 * 1024)
     async with ws:
-        request = wire.kernel_info_request(ws_session)
-        msg_id = request["header"]["msg_id"]
-        v1 = ws.protocol == wire.V1_PROTOCOL
-        if v1:
-            await ws.send_bytes(wire.encode_v1(request, "shell"))
-        else:
-            await ws.send_str(wire.encode_legacy(request, "shell"))
-        async for frame in ws:
-            if frame.type == aiohttp.WSMsgType.BINARY and v1:
-                decoded = wire.decode_v1(frame.data)
-            elif frame.type == aiohttp.WSMsgType.TEXT and not v1:
-                decoded = wire.decode_legacy(frame.data)
-            elif frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
-                break
-            else:
-                continue
-            if decoded and wire.is_reply_to(decoded[1], msg_id, "kernel_info_reply"):
-                return
+        if await exchange_kernel_info(ws, ws_session):
+            return
     raise ConnectionError("kernel websocket closed before kernel_info_reply")
 
 
