@@ -30,7 +30,15 @@ from alerts import naming
 from alerts.receivers import Notifier, check_notifier
 from slo import duration
 from slo.problems import Problem
-from slo.yamlsource import Location, Map, Seq, SpecSyntaxError, parse_document, split_documents
+from slo.yamlsource import (
+    Location,
+    Map,
+    Seq,
+    SpecSyntaxError,
+    parse_document,
+    plain,
+    split_documents,
+)
 
 DEFAULT_RUNBOOK_BASE_URL = "alerts/runbooks/"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -296,7 +304,7 @@ def _intervals(item: Map, path: str, problems: list[Problem]) -> tuple[dict[str,
                                     f"{path}.time_intervals[{j}]: expected a mapping"))
             continue
         _known(interval, _INTERVAL_KEYS, f"{path}.time_intervals[{j}].", problems)
-        out.append(_plain(interval))
+        out.append(plain(interval))
     return tuple(out)
 
 
@@ -343,9 +351,3 @@ def _operational(root: Map, problems: list[Problem]) -> Operational:
     return Operational(job, labels)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

@@ -125,14 +125,7 @@ def start_alertmanager(binary: str, config: Path, workdir: Path, port: int,
     cmd = [binary, f"--config.file={config}", f"--storage.path={workdir / 'alertmanager-data'}",
            f"--web.listen-address={address}", "--cluster.listen-address=",
            f"--web.external-url=http://{address}/"]
-    process = spawn("Alertmanager", cmd, workdir / "alertmanager.log")
-    process.url = f"http://{address}/"
-    try:
-        wait_ready(process, process.url + "-/ready", timeout)
-    except RuntimeError:
-        process.stop()
-        raise
-    return process
+    return _start_ready("Alertmanager", cmd, workdir / "alertmanager.log", address, timeout)
 
 
 def start_prometheus(binary: str, config: Path, workdir: Path, port: int,
@@ -142,7 +135,14 @@ def start_prometheus(binary: str, config: Path, workdir: Path, port: int,
     cmd = [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'prometheus-data'}",
            f"--web.listen-address={address}", f"--web.external-url=http://{address}/",
            "--rules.alert.resend-delay=1s", "--storage.tsdb.retention.time=1d"]
-    process = spawn("Prometheus", cmd, workdir / "prometheus.log", cwd=workdir)
+    return _start_ready("Prometheus", cmd, workdir / "prometheus.log", address, timeout,
+                        cwd=workdir)
+
+
+def _start_ready(name: str, cmd: Sequence[str], log: Path, address: str, timeout: float,
+                 cwd: Path | None = None) -> Process:
+    """Start a Prometheus-family server and wait for `/-/ready`; stop it if it never is."""
+    process = spawn(name, cmd, log, cwd=cwd)
     process.url = f"http://{address}/"
     try:
         wait_ready(process, process.url + "-/ready", timeout)

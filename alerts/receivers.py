@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slo.problems import Problem
-from slo.yamlsource import Location, Map
+from slo.yamlsource import Location, Map, plain
 
 _HTTP_CONFIG: dict[str, Any] = {
     "authorization": {"type": None, "credentials_file": None},
@@ -106,7 +106,7 @@ def check_notifier(item: Any, where: Location, problems: list[Problem],
             problems.append(Problem(settings.loc, f"{path}.{kind}: {name} is required"))
     if kind == "webhook" and isinstance(settings.get("url"), str):
         _check_url(settings["url"], settings, problems, f"{path}.{kind}.url")
-    return Notifier(kind, _plain(settings)) if len(problems) == before else None
+    return Notifier(kind, plain(settings)) if len(problems) == before else None
 
 
 def _check_fields(settings: Map, allowed: Mapping[str, Any], inline: Mapping[str, str],
@@ -140,15 +140,6 @@ def _check_url(url: str, settings: Map, problems: list[Problem], path: str) -> N
            for word in _SECRET_QUERY_WORDS):
         problems.append(Problem(where, f"{path}: the query looks like it carries a secret; "
                                 "use http_config.authorization.credentials_file"))
-
-
-def _plain(value: Any) -> Any:
-    """Position-carrying YAML values back to plain dicts and lists for rendering."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def receiver(name: str, notifiers: tuple[Notifier, ...]) -> dict[str, Any]:

@@ -93,6 +93,18 @@ class Seq(list):
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
 
 
+def plain(value: Any) -> Any:
+    """Position-carrying values back to plain dicts (string keys) and lists, for output.
+
+    Keys become text, as they would through JSON, which is how Sloth hands plugin configs on.
+    """
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def split_documents(text: str, file: str) -> list[Document]:
     """Split like Sloth's `SplitYAML`, keeping each part's position in the original text."""
     start = len(text) - len(text.lstrip(_WHITESPACE))

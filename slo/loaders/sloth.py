@@ -9,8 +9,6 @@ are resolved here, at the edge: the model only ever holds events or raw SLIs.
 
 from __future__ import annotations
 
-from typing import Any
-
 from slo.gofmt import format_float_percent
 from slo.loaders.reader import Reader, relative_locations
 from slo.model import (
@@ -27,7 +25,7 @@ from slo.model import (
 )
 from slo.plugins import PluginError, PluginRegistry
 from slo.problems import Problem
-from slo.yamlsource import Location, Map
+from slo.yamlsource import Location, Map, plain
 
 # prometheus/v1 key -> CRD key, for the keys that differ.
 _K8S_KEYS = {
@@ -103,19 +101,10 @@ def _chain(reader: Reader | None, problems: list[Problem]) -> PluginChain:
     refs = []
     for item in reader.children("chain"):
         refs.append(PluginRef(item.string("id"), item.integer("priority"),
-                              _plain(item.raw("config")), item.loc))
+                              plain(item.raw("config")), item.loc))
         item.finish()
     reader.finish()
     return PluginChain(override, tuple(refs))
-
-
-def _plain(value: Any) -> Any:
-    """Plugin config as plain dicts and lists (no position-carrying subclasses)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _slo(r: Reader, fmt: _Format, service: str, group_locs: dict[tuple[str, ...], Location],
