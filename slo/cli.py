@@ -8,9 +8,11 @@ reaches the user for bad input; output files are only written when everything su
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,6 @@ from alerts.operational import render_operational
 from alerts.routing import render_alertmanager
 from alerts.slorules import link_plugins
 from dashboards import build_dashboards
-from dashboards import cli as dashboards_cli
 from slo import duration
 from slo.explain import explain, render_json, render_text
 from slo.generate.chain import GenerationError, Options, prepare
@@ -33,11 +34,11 @@ from slo.pipeline import (
     FORMAT_PROMETHEUS,
     Loaded,
     load_and_validate,
-    render_file,
-    rule_groups,
+    render_spec,
 )
 from slo.plugins import PluginLoadError, PluginRegistry, load_plugins
 from slo.problems import Problem
+from slo.rules import RuleGroup
 from slo.schema import SCHEMAS
 from slo.schema import text as schema_text
 from slo.testgen import test_file
@@ -92,7 +93,12 @@ def _add_spec_flags(parser: argparse.ArgumentParser, *, many_inputs: bool) -> No
                         metavar="DIR", help="directory of Python SLI/SLO plugins (repeatable)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands that read specs. Their parser leaves `dashboards` out: its HTTP client (requests)
+# takes about a tenth of a second to import, and nothing else of it is needed.
+SPEC_COMMANDS = ("validate", "rules", "generate", "explain", "schema")
+
+
+def build_parser(*, dashboards: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter-slo",
         description="Observability exporter and SLO engine for Jupyter platforms.",
@@ -165,7 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start kernels in parallel and report startup latency (game day)")
     sub.add_parser("chaos", add_help=False,
                    help="kill or restart kernels at a bounded rate (game day)")
-    dashboards_cli.add_parser(sub)
+    if dashboards:
+        from dashboards import cli as dashboards_cli
+
+        dashboards_cli.add_parser(sub)
     return parser
 
 
@@ -213,6 +222,7 @@ def _report(problems: Sequence[Problem]) -> None:
 @dataclass(frozen=True)
 class _Loaded:
     rendered: dict[Path, str]
+    groups: dict[Path, tuple[RuleGroup, ...]]  # the rule groups in each rendered text
     loaded: Loaded
     options: Options
     alerting: AlertingConfig
@@ -242,15 +252,16 @@ def _load(args: argparse.Namespace, *, check_duplicates: bool = False,
         return EXIT_INVALID
     alerting = configs[0] if configs else AlertingConfig()
     rendered: dict[Path, str] = {}
+    groups: dict[Path, tuple[RuleGroup, ...]] = {}
     try:
         for spec in loaded.files:
-            rendered[spec.path] = render_file(spec, options, compat=args.compat == "sloth",
-                                              output_format=output_format,
-                                              extra_core=link_plugins(alerting.links))
+            out = render_spec(spec, options, compat=args.compat == "sloth",
+                              output_format=output_format, extra_core=link_plugins(alerting.links))
+            rendered[spec.path], groups[spec.path] = out.text, out.groups
     except GenerationError as exc:
         _report([exc.problem])
         return EXIT_INVALID
-    return _Loaded(rendered, loaded, options, alerting)
+    return _Loaded(rendered, groups, loaded, options, alerting)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -304,6 +315,7 @@ def run_generate(args: argparse.Namespace) -> int:
     rules_dir = args.out / "prometheus" / "rules"
     tests_dir = args.out / "prometheus" / "tests"
     outputs = {}
+    all_slos = []
     for spec in loaded.files:
         target = _relative_out(spec.path, args.input, rules_dir)
         if target.suffix not in SPEC_SUFFIXES:
@@ -311,12 +323,11 @@ def run_generate(args: argparse.Namespace) -> int:
         outputs[target] = rendered[spec.path]
         test = tests_dir / target.relative_to(rules_dir)
         slos = [prepare(s, options) for g in spec.groups for s in g.slos]
-        groups = rule_groups(spec, options, compat=args.compat == "sloth",
-                             extra_core=link_plugins(result.alerting.links))
+        all_slos += slos
         outputs[test] = test_file(slos, options.catalogue, options.default_period_ms,
-                                  os.path.relpath(target, test.parent), groups, TAG)
-    slos = [prepare(s, options) for f in loaded.files for g in f.groups for s in g.slos]
-    dashboards = build_dashboards(slos, version=TAG, catalogue=options.catalogue,
+                                  os.path.relpath(target, test.parent), result.groups[spec.path],
+                                  TAG)
+    dashboards = build_dashboards(all_slos, version=TAG, catalogue=options.catalogue,
                                   default_period_ms=options.default_period_ms)
     for name, text in dashboards.items():
         outputs[args.out / "grafana" / "dashboards" / name] = text
@@ -350,6 +361,23 @@ def run_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run Python's cycle collector far less often for the length of one command.
+
+    A command allocates millions of small objects (spec trees, SLO models, rules, dicts to
+    dump) and keeps most of them until it is done. With the default thresholds the collector
+    scans them again and again and finds next to nothing, as they hold few reference cycles:
+    about 0.3 s of `generate` for 1,000 SLOs. Peak memory does not change measurably.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["exporter"]:
@@ -369,10 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from exporter.gameday.cli import main as gameday_main
 
         return gameday_main(argv)
-    parser = build_parser()
+    parser = build_parser(dashboards=not (argv and argv[0] in SPEC_COMMANDS))
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        with _fewer_collections():
+            return args.run(args)
     except UsageError as exc:
         print(f"jupyter-slo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

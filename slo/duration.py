@@ -9,6 +9,7 @@ is written `4w`, exactly as Sloth and Prometheus write them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MS_PER_UNIT = {
     "y": 365 * 24 * 3_600_000,
@@ -44,8 +45,12 @@ def parse(text: str) -> int:
     )
 
 
+@lru_cache(maxsize=1024)
 def format_ms(ms: int) -> str:
-    """Prometheus' canonical text for a duration."""
+    """Prometheus' canonical text for a duration.
+
+    Cached: rule generation prints the same few windows about a hundred times per SLO.
+    """
     if ms == 0:
         return "0s"
     out = []

@@ -80,6 +80,8 @@ _GO_ESCAPES = {
 
 def quote(text: str) -> str:
     """Go's `strconv.Quote`, as Prometheus' `LabelSet.String()` uses for label values."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape: the common case, without the loop below
     out = []
     for char in text:
         if char in _GO_ESCAPES:

@@ -99,39 +99,47 @@ def core_for(compat: bool) -> Callable[[], CorePlugins]:
     return sloth_mode.core_plugins if compat else default_mode.core_plugins
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A spec file's rule text and the rule groups it holds (`generate` tests them)."""
+
+    text: str
+    groups: tuple[RuleGroup, ...]
+
+
 def render_file(spec: SpecFile, options: Options, *, compat: bool, output_format: str,
                 extra_core: Callable[[], CorePlugins] | None = None) -> str:
-    """The rule text for one spec file; raises `GenerationError` if a plugin fails.
+    """The rule text for one spec file; raises `GenerationError` if a plugin fails."""
+    return render_spec(spec, options, compat=compat, output_format=output_format,
+                       extra_core=extra_core).text
+
+
+def render_spec(spec: SpecFile, options: Options, *, compat: bool, output_format: str,
+                extra_core: Callable[[], CorePlugins] | None = None) -> Rendered:
+    """`render_file`, with the rule groups: each SLO's plugin chain runs once for both.
 
     `extra_core` adds core plugins after the default mode's (the alert links of
     `alerting.yaml`); `--compat sloth` ignores it, since Sloth's output has no such links.
     """
-    core = core_for(compat)
     if compat:
         native = [g for g in spec.groups if g.kind is SpecKind.NATIVE_V1]
         if native:
             raise GenerationError(Problem(native[0].location, "--compat sloth: jupyter-slo/v1 "
                                           "specs have no Sloth equivalent; drop --compat"))
-        return "".join(naming.sloth_header(options.version) + _render_sloth(g, options, core)
-                       for g in spec.groups)
-    if extra_core is None:
-        return default_mode.render_file(spec, options, output_format)
-    extra = extra_core
-    return default_mode.render_file(spec, options, output_format,
-                                    lambda: [*default_mode.core_plugins(), *extra()])
-
-
-def rule_groups(spec: SpecFile, options: Options, *, compat: bool,
-                extra_core: Callable[[], CorePlugins] | None = None) -> list[RuleGroup]:
-    """The rule groups `render_file` writes, as values (for the generated promtool tests)."""
-    core = core_for(compat)
-    if not compat and extra_core is not None:
+        parts = [_render_sloth(g, options, core_for(compat)) for g in spec.groups]
+        return Rendered("".join(naming.sloth_header(options.version) + text
+                                for text, _ in parts),
+                        tuple(rg for _, groups in parts for rg in groups))
+    core = default_mode.core_plugins
+    if extra_core is not None:
         extra = extra_core
         core = lambda: [*default_mode.core_plugins(), *extra()]  # noqa: E731
-    return [rg for g in spec.groups for rg in generate_group(g, options, core)]
+    text, groups = default_mode.render_spec(spec, options, output_format, core)
+    return Rendered(text, tuple(groups))
 
 
-def _render_sloth(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:
+def _render_sloth(group: SLOGroup, options: Options,
+                  core: Callable[[], CorePlugins]) -> tuple[str, list[RuleGroup]]:
     groups = generate_group(group, options, core)
     if not groups:
         raise GenerationError(Problem(group.location, "0 SLO Prometheus rules generated"))
@@ -139,8 +147,9 @@ def _render_sloth(group: SLOGroup, options: Options, core: Callable[[], CorePlug
         labels = {**group.k8s.labels, "app.kubernetes.io/component": "SLO",
                   "app.kubernetes.io/managed-by": "sloth"}
         return render.prometheus_rule(groups, group.k8s.name, group.k8s.namespace, labels,
-                                      group.k8s.annotations)
-    return render.rule_file(groups)
+                                      group.k8s.annotations), groups
+    return render.rule_file(groups), groups
 
 
-__all__ = ["GenerationError", "Loaded", "Options", "load_and_validate", "render_file"]
+__all__ = ["GenerationError", "Loaded", "Options", "Rendered", "load_and_validate", "render_file",
+           "render_spec"]

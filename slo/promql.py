@@ -156,8 +156,13 @@ def _rule_errors(stderr: str) -> dict[int, str]:
     return errors
 
 
+_PLAIN_ASCII = re.compile(r'[\x20-\x7e]*')
+
+
 def _yaml_quote(text: str) -> str:
     """A YAML double-quoted scalar: printable characters stay, the rest become escapes."""
+    if _PLAIN_ASCII.fullmatch(text):  # the usual query: no loop over its characters
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     out = ['"']
     for char in text:
         code = ord(char)
@@ -186,8 +191,11 @@ def _yaml_printable(code: int) -> bool:
     )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _has_lone_surrogate(text: str) -> bool:
-    return any("\ud800" <= char <= "\udfff" for char in text)
+    return _SURROGATE.search(text) is not None
 
 
 # --- promql-parser fallback -----------------------------------------------------------------

@@ -92,6 +92,9 @@ def slo_tests(slo: SLO, windows: AlertWindows, rules: AlertRules) -> list[dict[s
     base = windows.page_quick.short_ms
     total_series = _series(naming.sli_total_rate(base), {
         **series_labels, naming.LABEL_WINDOW: duration.format_ms(base)})
+    # An alert's expected labels and annotations are the same in every test where it fires.
+    expected = {s: _expected_alert(rules[(slo.id, s)], series_labels) for s, _, _ in thresholds
+                if (slo.id, s) in rules}
     tests = []
     for severity, _, threshold in thresholds:
         if threshold >= 1:
@@ -113,8 +116,7 @@ def slo_tests(slo: SLO, windows: AlertWindows, rules: AlertRules) -> list[dict[s
                 "input_series": inputs,
                 "alert_rule_test": [{
                     "eval_time": f"{wait}m", "alertname": alerting.name,
-                    "exp_alerts": [_expected_alert(rules[(slo.id, s)], series_labels)
-                                   for s in firing]}],
+                    "exp_alerts": [expected[s] for s in firing]}],
             })
     no_data = rules.get((slo.id, "no data"))
     if alerting.no_data and no_data:

@@ -213,19 +213,30 @@ def no_data_annotations() -> dict[str, str]:
 def render_file(spec: SpecFile, options: Options, output_format: str,
                 core: Callable[[], CorePlugins] = core_plugins) -> str:
     """One rule file per spec file (Prometheus reads one YAML document per rule file)."""
+    return render_spec(spec, options, output_format, core)[0]
+
+
+def render_spec(spec: SpecFile, options: Options, output_format: str,
+                core: Callable[[], CorePlugins] = core_plugins) -> tuple[str, list[RuleGroup]]:
+    """`render_file`'s text and the rule groups written in it, generated once for both (the
+    promtool tests of `generate` read the groups)."""
     head = naming.header(options.version) + f"# source: {spec.path}\n"
     if output_format == "prometheus-operator":
-        docs = [_operator_doc(g, options, core) for g in spec.groups]
-        return head + "---\n".join(d for d in docs if d)
+        docs: list[str] = []
+        groups: list[RuleGroup] = []
+        for group in spec.groups:
+            rule_groups = generate_group(group, options, core)
+            groups += rule_groups
+            docs.append(_operator_doc(group, rule_groups))
+        return head + "---\n".join(d for d in docs if d), groups
     groups = [rg for g in spec.groups for rg in generate_group(g, options, core)]
-    return head + render.rule_file(groups)
+    return head + render.rule_file(groups), groups
 
 
 _DNS_INVALID = re.compile(r"[^a-z0-9-]+")
 
 
-def _operator_doc(group: SLOGroup, options: Options, core: Callable[[], CorePlugins]) -> str:
-    rule_groups = generate_group(group, options, core)
+def _operator_doc(group: SLOGroup, rule_groups: list[RuleGroup]) -> str:
     labels: dict[str, Any] = {"app.kubernetes.io/component": "SLO",
                               "app.kubernetes.io/managed-by": "jupyter-slo"}
     if group.kind is SpecKind.SLOTH_K8S and group.k8s is not None:
