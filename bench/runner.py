@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.common import REPO, machine, markdown_table, python
 
-BENCHMARKS = (("scrape", 180), ("fleet_poll", 300), ("rule_eval", 900), ("generation", 600))
+BENCHMARKS = (("scrape", 180), ("fleet_poll", 300), ("rule_eval", 1200), ("generation", 600))
 
 
 class LoadWatch:

@@ -22,6 +22,11 @@ SLO_INFO = "sloth_slo_info"
 # longer window is built (event-weighted, and one read of the raw counters per evaluation).
 SLI_ERRORS_RATE_PREFIX = "slo:sli_errors:rate"
 SLI_TOTAL_RATE_PREFIX = "slo:sli_total:rate"
+# Our own: the same two rates recorded once per base window ("tiles": consecutive samples
+# cover consecutive windows without overlap); the day-and-longer windows sum these, reading a
+# sample per base window instead of one per evaluation.
+SLI_ERRORS_TILE_PREFIX = "slo:sli_errors:tile"
+SLI_TOTAL_TILE_PREFIX = "slo:sli_total:tile"
 
 LABEL_ID = "sloth_id"
 LABEL_SERVICE = "sloth_service"
@@ -49,6 +54,14 @@ def sli_total_rate(window_ms: int) -> str:
     return SLI_TOTAL_RATE_PREFIX + duration.format_ms(window_ms)
 
 
+def sli_errors_tile(window_ms: int) -> str:
+    return SLI_ERRORS_TILE_PREFIX + duration.format_ms(window_ms)
+
+
+def sli_total_tile(window_ms: int) -> str:
+    return SLI_TOTAL_TILE_PREFIX + duration.format_ms(window_ms)
+
+
 def id_labels(slo_id: str, service: str, name: str) -> dict[str, str]:
     return {LABEL_ID: slo_id, LABEL_SERVICE: service, LABEL_SLO: name}
 
@@ -64,6 +77,10 @@ def sli_group(slo_id: str) -> str:
 
 def sli_slow_group(slo_id: str) -> str:
     return f"sloth-slo-sli-slow-recordings-{slo_id}"
+
+
+def sli_tiles_group(slo_id: str) -> str:
+    return f"sloth-slo-sli-tiles-{slo_id}"
 
 
 def metadata_group(slo_id: str) -> str:

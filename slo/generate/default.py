@@ -6,6 +6,10 @@ What differs from `--compat sloth` and why (README "Default mode" repeats this f
   included, is `sum_over_time(errors[w]) / sum_over_time(total[w])`: event-weighted (Sloth's
   period ratio is a time-weighted mean of 5m ratios, wrong for bursty traffic), and the raw
   counters are read once per evaluation instead of once per window (`rate(raw[3d])` is costly).
+- Windows of a day and longer sum "tiles" instead (`slo:sli_errors:tile5m`): the same rates
+  copied once per base window by a group with that interval, so consecutive samples cover
+  consecutive windows. A 30d window then reads one sample per 5 minutes, not one per
+  evaluation; it lags by at most one base window, which a day-long window does not notice.
 - A window without traffic has no ratio (`/ (total > 0)`) instead of NaN, and a query with no
   error series yet counts 0 errors (`or 0 * total`), so silence never poisons the period.
 - Numbers are exact decimals from the spec: `vector(0.999)`, `(14.4 * 0.001)`.
@@ -62,11 +66,10 @@ def _labels(slo: SLO, window_ms: int | None = None) -> dict[str, str]:
 class SLIRules:
     def process(self, request: SLORequest, rules: SLORules) -> SLORules:
         slo, windows = request.slo, request.windows
-        if isinstance(slo.sli, LatencySLI):
-            out = _events_rules(slo, slo.sli.as_events(), windows)
-            return _split_slow(slo, rules, out)
-        elif isinstance(slo.sli, EventsSLI):
-            out = _events_rules(slo, slo.sli, windows)
+        if isinstance(slo.sli, LatencySLI | EventsSLI):
+            sli = slo.sli.as_events() if isinstance(slo.sli, LatencySLI) else slo.sli
+            out = _events_rules(slo, sli, windows)
+            rules = replace(rules, extra=(*rules.extra, _tiles_group(slo, windows)))
             return _split_slow(slo, rules, out)
         else:
             assert isinstance(slo.sli, RawSLI)
@@ -77,7 +80,8 @@ class SLIRules:
         return replace(rules, sli=tuple(out))
 
 
-# Windows this long and longer change slowly: with `slow_interval` they are evaluated less often.
+# Windows this long and longer change slowly: they are summed from tiles, and with
+# `slow_interval` they are evaluated less often.
 SLOW_WINDOW_MS = 86_400_000
 
 
@@ -111,16 +115,37 @@ def _events_rules(slo: SLO, sli: EventsSLI, windows: AlertWindows) -> list[Rule]
              labels=_labels(slo, base)),
         Rule(record=naming.sli_total_rate(base), expr=f"({total})\n", labels=_labels(slo, base)),
     ]
+    errors_tile = naming.sli_errors_tile(base) + selector
+    total_tile = naming.sli_total_tile(base) + selector
     for window in windows.sli_windows():
         if window == base:
             expr = f"{errors_rate}\n/\n({total_rate} > 0)\n"
         else:
             text = duration.format_ms(window)
-            expr = (f"sum_over_time({errors_rate}[{text}])\n/\n"
-                    f"(sum_over_time({total_rate}[{text}]) > 0)\n")
+            errors, total = ((errors_tile, total_tile) if window >= SLOW_WINDOW_MS
+                             else (errors_rate, total_rate))
+            expr = (f"sum_over_time({errors}[{text}])\n/\n"
+                    f"(sum_over_time({total}[{text}]) > 0)\n")
         out.append(Rule(record=naming.sli_error_ratio(window), expr=expr,
                         labels=_labels(slo, window)))
     return out
+
+
+def _tiles_group(slo: SLO, windows: AlertWindows) -> RuleGroup:
+    """The base rates copied once per base window, for the day-and-longer windows to sum.
+
+    The copy reads the base recordings, not the raw counters: an instant value is the rate
+    over the base window before it, so samples one base window apart tile time (up to the
+    fixed offset between the two groups' evaluations). Only range selectors read the tiles, so
+    an interval as long as Prometheus' 5m lookback does no harm.
+    """
+    base = windows.page_quick.short_ms
+    selector = naming.selector(naming.id_labels(slo.id, slo.service, slo.name))
+    rules = tuple(Rule(record=tile(base), expr=f"{rate(base)}{selector}\n",
+                       labels=_labels(slo, base))
+                  for tile, rate in ((naming.sli_errors_tile, naming.sli_errors_rate),
+                                     (naming.sli_total_tile, naming.sli_total_rate)))
+    return RuleGroup(naming.sli_tiles_group(slo.id), rules, duration.format_ms(base))
 
 
 class MetadataRules(sloth.MetadataRules):
