@@ -20,6 +20,9 @@ Fallbacks (documented in docs/exporter.md with their known error):
 
 Untrusted events: only ids of tracked kernels, or names of installed kernelspecs, can move a
 counter, and every buffer is capped, so forged events cannot grow memory or label sets.
+Cost: a step with nothing to do (the usual poll of a quiet server: same kernels, no events,
+no credits) hands its input back instead of copying it, so polling an unchanged fleet stays
+cheap; the result is the same as the copy would be.
 Times are the exporter's clock (Unix seconds) passed in by the caller; nothing here reads a
 clock, a socket or a file.
 """
@@ -82,7 +85,7 @@ def on_stream(acc: Accounting, up: bool, now: float) -> Accounting:
     """The event stream (re)connected or dropped."""
     if up:
         return acc if acc.events_since is not None else replace(acc, events_since=now)
-    return replace(acc, events_since=None)
+    return acc if acc.events_since is None else replace(acc, events_since=None)
 
 
 def on_event(acc: Accounting, event: KernelEvent) -> tuple[Accounting, str]:
@@ -114,8 +117,8 @@ def _delta(new: float, old: float | None) -> float:
 
 def _apply_counts(acc: Accounting, counts: RequestCounts | None, now: float,
                   restarted: bool) -> Accounting:
-    if counts is None:
-        return acc
+    if counts is None or (counts is acc.counts and not restarted):
+        return acc  # the same reading again (a light poll carries it over): no deltas
     old = None if (acc.counts is None and not restarted) else acc.counts
     if old is None and not restarted:
         return replace(acc, counts=counts)
@@ -174,6 +177,8 @@ def _classify_events(acc: Accounting, view: ServerView, probes: frozenset[str], 
 
 
 def _diff_kernels(acc: Accounting, current: Mapping[str, str], now: float) -> Accounting:
+    if current == acc.tracked:  # the usual poll: no kernel came or went
+        return acc
     starts = dict(acc.starts)
     for kid, name in current.items():
         if kid not in acc.tracked and acc.baseline:
@@ -195,6 +200,8 @@ def _diff_kernels(acc: Accounting, current: Mapping[str, str], now: float) -> Ac
 
 def _judge_vanished(acc: Accounting, current: Mapping[str, str], now: float,
                     grace: float) -> Accounting:
+    if not acc.vanished:
+        return acc
     crashes, deletes = dict(acc.crashes), list(acc.delete_credits)
     keep = []
     for gone in acc.vanished:
@@ -218,6 +225,8 @@ def _judge_vanished(acc: Accounting, current: Mapping[str, str], now: float,
 
 
 def _expire(acc: Accounting, now: float, params: Params) -> Accounting:
+    if not (acc.restart_credits or acc.delete_credits or acc.shutdowns or acc.gone):
+        return acc
     return replace(
         acc,
         restart_credits=tuple(t for t in acc.restart_credits if t > now - params.credit_ttl),

@@ -3,8 +3,10 @@
 Flags follow Prometheus exporter habits (DESIGN.md "Command line contract"). Secrets never
 come from a flag, which `ps` would show: tokens come from `--jupyter-token-file` (or env
 `JUPYTER_TOKEN`), `--hub-token-file` (or `JUPYTERHUB_API_TOKEN`) and `--proxy-token-file` (or
-`CONFIGPROXY_AUTH_TOKEN`). Exit codes: 0 after a clean stop, 2 for usage, config
-or listen errors (printed as one line on stderr, never a traceback).
+`CONFIGPROXY_AUTH_TOKEN`). A token file is re-read when a server refuses its token, so a
+rotated secret is picked up without a restart (exporter.sources.tokens). Exit codes: 0 after
+a clean stop, 2 for usage, config or listen errors (printed as one line on stderr, never a
+traceback).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from exporter.config import (
 )
 from exporter.engine import build_engine
 from exporter.sharding import parse_shard
+from exporter.sources import tokens
 
 EXIT_OK, EXIT_USAGE = 0, 2
 log = logging.getLogger("exporter")
@@ -61,18 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "label. Without any, local servers are discovered from the runtime "
                         "dir, as `jupyter server list` does")
     p.add_argument("--jupyter-token-file", metavar="FILE",
-                   help="file holding the API token (default: env JUPYTER_TOKEN)")
+                   help="file holding the API token (default: env JUPYTER_TOKEN); "
+                        f"re-read after a 401/403, at most every {tokens.MIN_INTERVAL:g}s, "
+                        "so a rotated token is picked up")
     p.add_argument("--hub-url", metavar="URL",
                    help="JupyterHub fleet mode: watch every ready user server of this Hub "
                         "(e.g. http://hub:8081); needs --proxy-api-url")
     p.add_argument("--hub-token-file", metavar="FILE",
                    help="Hub service token (default: env JUPYTERHUB_API_TOKEN); scopes "
-                        "list:users, read:servers, access:servers")
+                        "list:users, read:servers, access:servers; re-read after a "
+                        "401/403 like --jupyter-token-file")
     p.add_argument("--proxy-api-url", metavar="URL",
                    help="configurable-http-proxy's API (e.g. http://proxy-api:8001): its "
                         "routing table gives each server's direct address")
     p.add_argument("--proxy-token-file", metavar="FILE",
-                   help="proxy API token (default: env CONFIGPROXY_AUTH_TOKEN)")
+                   help="proxy API token (default: env CONFIGPROXY_AUTH_TOKEN); re-read "
+                        "after a 401/403 like --jupyter-token-file")
     p.add_argument("--hub.probe-user", dest="probe_users", action="append", default=[],
                    metavar="NAME", help="Hub mode: run synthetic probes on this user's "
                                         "servers (repeatable); no other server is probed")
@@ -83,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll.max-concurrency", dest="max_concurrency", type=int, default=64,
                    help="polls in flight at once (default 64)")
     p.add_argument("--poll.heavy-every", dest="heavy_every", type=int, default=None,
-                   help="read /api, kernelspecs, terminals and /metrics every Nth poll only "
+                   help="read terminals and the server's /metrics every Nth poll only, "
+                        "staggered across servers "
                         f"(default 1; {HUB_HEAVY_EVERY} in Hub mode)")
     p.add_argument("--path.procfs", dest="procfs", default="/proc",
                    help="procfs mount point (default /proc; /host/proc in a container)")
@@ -112,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"enable the {name} collector (default on)")
     defaults = {naming.COLLECTOR_NODE: "on, off in Hub mode",
                 naming.COLLECTOR_KERNEL_RESOURCES: "off; needs the kernels' PID namespace",
-                naming.COLLECTOR_GPU: "off; needs the gpu extra",
+                naming.COLLECTOR_GPU: "off; needs the gpu extra; XID errors come from "
+                                      "its own NVML event thread",
                 naming.COLLECTOR_NOTEBOOK_PATHS: "off; puts notebook paths in a label",
                 naming.COLLECTOR_NOTEBOOK_SECRETS: "off; reads saved notebooks' content, "
                                                    "see docs/exporter.md"}
@@ -125,12 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def read_token(path: str | None, env_name: str = "JUPYTER_TOKEN") -> Secret | None:
+    """The token from `path`, else from env `env_name`. A file's token keeps the file's
+    absolute path, so it can be re-read after a rotation; an environment variable's cannot
+    change under a running process."""
     if path:
         try:
             text = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read token file {path} ({exc.strerror})") from None
-        return Secret(text) if text else None
+        return Secret(text, path=os.path.abspath(path)) if text else None
     env = os.environ.get(env_name, "").strip()
     return Secret(env) if env else None
 

@@ -1,9 +1,12 @@
 """The exporter's configuration: frozen values built once at startup by pure functions.
 
 Conventions: durations are floats in seconds; a token is carried in a `Secret`, whose repr
-and str never show the value, so a config object can be logged or put in an error message
-without leaking it. Everything here validates eagerly: a bad flag fails at startup with a
-usage error, never later inside a poll loop.
+and str never show the value (nor the file it came from), so a config object can be logged or
+put in an error message without leaking it. A `Secret` read from a file keeps that file's
+path, so the token can be re-read when the server refuses it (exporter.sources.tokens); the
+config itself stays frozen: the startup value is never replaced here. Everything here
+validates eagerly: a bad flag fails at startup with a usage error, never later inside a
+poll loop.
 """
 
 from __future__ import annotations
@@ -29,9 +32,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Secret:
-    """A credential; never shown by repr/str so it cannot leak through logs or errors."""
+    """A credential; never shown by repr/str so it cannot leak through logs or errors.
+
+    `path`: the file the value was read from (None for an environment variable), kept so a
+    rotated file can be re-read; hidden from repr too, since a path to a secret is nobody's
+    business in a log line."""
 
     value: str = field(repr=False)
+    path: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return "Secret(***)"
@@ -83,7 +91,7 @@ class ExporterConfig:
     shard_index: int = 0
     shard_count: int = 1
     max_concurrency: int = 64  # polls in flight at once
-    heavy_every: int = 1  # read /api, kernelspecs, terminals and /metrics every Nth poll
+    heavy_every: int = 1  # read terminals and /metrics every Nth poll (engine.poll_phases)
     procfs: str = "/proc"
     rootfs: str = "/"
     host_timeout: float = 5.0  # limit on one procfs or NVML read

@@ -6,15 +6,19 @@ current `TargetState`, which it replaces whole after every poll, event or probe.
 `Engine` runs one poll cycle per `--poll-interval`: refresh the fleet when due (Hub mode),
 start workers for new servers and drop those gone (their series leave the view at once),
 then poll every worker with at most `max_concurrency` polls in flight and a time limit per
-server. The HTTP app reads `Engine.view()` and never awaits a server. All loops sleep
-between iterations and end only on cancellation; on cancellation the probes' clean-ups are
-drained before the client session closes, so a SIGTERM leaves no probe kernel behind.
+server. Each worker's heavy polls (terminals, the server's /metrics) fall at an offset from a
+stable hash of its name (`poll_phases`), so at fleet scale every cycle carries about
+1/heavy_every of that work rather than all of it every heavy_every-th cycle. The HTTP app
+reads `Engine.view()` and never awaits a server. All loops sleep between iterations and end
+only on cancellation; on cancellation the probes' clean-ups are drained before the client
+session closes, so a SIGTERM leaves no probe kernel behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import logging
 import time
 import uuid
@@ -41,7 +45,7 @@ from exporter.sharding import Shard
 from exporter.sources.client import JupyterClient, classify
 from exporter.sources.events import subscribe
 from exporter.sources.parse import parse_event, version_at_least
-from exporter.sources.poll import POLL_ERRORS, poll
+from exporter.sources.poll import POLL_ERRORS, PollMemo, poll
 from exporter.sources.scheduler import ABSENT_EVERY, read_jobs
 from exporter.state import (
     TargetState,
@@ -56,6 +60,22 @@ log = logging.getLogger("exporter.engine")
 KERNEL_EVENTS_SINCE = (2, 6)  # jupyter_server added kernel_actions events in 2.6.0
 DRAIN_TIMEOUT = 20.0
 RECENT_PROBES = 64
+# Version and kernelspecs are re-read at least every META_EVERY polls (8 minutes at 15 s),
+# besides on (re)connect, after a server restart and when a kernel names an unknown spec
+# (exporter.sources.poll): a kernelspec installed with no kernel of it yet shows up that late.
+META_EVERY = 32
+
+
+def poll_phases(name: str, heavy_every: int) -> tuple[int, int]:
+    """(heavy phase, meta phase) for a server: where in its poll count its heavy polls and
+    its version/kernelspec re-reads fall. Derived from a stable hash of the name, so at fleet
+    scale each cycle carries about 1/heavy_every of the heavy work instead of all of it
+    every heavy_every-th cycle. Salted, so it is independent of `--shard` (sha256 of the
+    bare name): with as many shards as heavy_every, an unsalted hash would give a whole
+    shard one phase."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8, person=b"jslo-phase").digest()
+    value = int.from_bytes(digest, "big")
+    return value % max(1, heavy_every), (value // max(1, heavy_every)) % META_EVERY
 
 
 class TargetWorker:
@@ -78,8 +98,11 @@ class TargetWorker:
         self._polls = 0
         self._notebooks: NotebookWatch | None = None
         self._scheduler_reads = 0
+        self._memo = PollMemo()
+        self._heavy_phase, self._meta_phase = poll_phases(target.name, config.heavy_every)
         # Request counts arrive only every heavy_every-th poll: events wait that long before
-        # they are judged, so a user restart's credit is there when its event is.
+        # they are judged, so a user restart's credit is there when its event is. Staggering
+        # (poll_phases) moves when a server's heavy polls fall, never how far apart they are.
         heavy_period = max(1, config.heavy_every) * config.poll_interval
         self._params = accounting.Params(grace=2.0 + heavy_period - config.poll_interval,
                                          credit_ttl=max(45.0, 3 * heavy_period + 5))
@@ -95,12 +118,13 @@ class TargetWorker:
 
     def apply(self, result: PollResult) -> None:
         before = self.state
-        state = apply_poll(before, result)
+        acc = None
         if result.view is not None:
-            acc = accounting.on_stream(state.accounting, self._events_reliable(), result.at)
+            # Judged on the state before this poll, as the stream's state is.
+            acc = accounting.on_stream(before.accounting, self._events_reliable(), result.at)
             acc = accounting.on_poll(acc, result.view, self.probe_ids(), result.at,
                                      self._params)
-            state = replace(state, accounting=acc)
+        state = apply_poll(before, result, acc)
         self._set(state)
         self._log_transition(before, state, result)
 
@@ -170,6 +194,9 @@ class TargetWorker:
 
     async def _scheduler_loop(self) -> None:
         period = self.config.poll_interval * max(1, self.config.heavy_every)
+        # Staggered like the heavy polls: a fleet's workers all start together, and without
+        # the offset every server's read would land in the same cycle.
+        await asyncio.sleep(self._heavy_phase * self.config.poll_interval)
         while True:
             absent_now = self.state.jobs.present is False
             if self.state.up and (not absent_now or self._scheduler_reads % ABSENT_EVERY == 0):
@@ -191,8 +218,12 @@ class TargetWorker:
         assert self.client is not None
         read_metrics = bool(self.config.collectors & {
             naming.COLLECTOR_CRASHES, naming.COLLECTOR_SERVER_METRICS})
-        heavy = self._polls % max(1, self.config.heavy_every) == 0 or not self.state.up
-        result = await poll(self.client, read_metrics, self.clock, self.state.view, heavy)
+        up = self.state.up
+        heavy = (self._polls + self._heavy_phase) % max(1, self.config.heavy_every) == 0 \
+            or not up
+        meta = (self._polls + self._meta_phase) % META_EVERY == 0 or not up
+        result = await poll(self.client, read_metrics, self.clock, self.state.view, heavy,
+                            memo=self._memo, refresh_meta=meta)
         if not heavy and result.view is not None:
             result = replace(result, metrics_error=self.state.metrics_error)
         self._polls = self._polls + 1 if result.view is not None else 0
@@ -216,11 +247,15 @@ class TargetWorker:
             log.exception("unexpected error", extra={"server": self.target.name, "in": what})
 
     async def poll_bounded(self) -> None:
-        """One poll under a time limit for the whole poll (its requests run in sequence),
-        so one hung server cannot hold a cycle; overrunning counts as a `timeout`."""
+        """One poll under a time limit for the whole poll, so one hung server cannot hold
+        a cycle; overrunning counts as a `timeout`. The requests run one after another on
+        the server's one connection (usually 3, 5 on a heavy poll), each under its own
+        `request_timeout`: a server that is slow on every request (more than about 3/5 of
+        the timeout each on a heavy poll) runs into this limit."""
         limit = 3 * self.config.request_timeout + 1.0
         try:
-            await asyncio.wait_for(self._guarded(self.poll_once(), "poll"), limit)
+            async with asyncio.timeout(limit):  # no extra task per poll, unlike wait_for
+                await self._guarded(self.poll_once(), "poll")
         except TimeoutError:
             self.apply(PollResult(at=self.clock(), view=None, error=naming.REASON_TIMEOUT,
                                   detail=f"poll took longer than {limit:.0f}s"))

@@ -1,9 +1,10 @@
 """Structured logs, text (logfmt) or JSON, with every known secret masked.
 
 Conventions: a log call carries a short constant message and its facts in `extra=` (server,
-reason, error...), so lines are greppable and machine-readable. Secrets are registered once
-at startup; the filter replaces them in the message, the arguments and every extra field,
-so even a token that reached an exception text would not reach the output.
+reason, error...), so lines are greppable and machine-readable. Secrets are registered at
+startup, and a token learned later (a rotated token file) through `add_secret` before it is
+used; the filter replaces them in the message, the arguments and every extra field, so even
+a token that reached an exception text would not reach the output.
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def _quote(value: Any) -> str:
     if text and not any(c in text for c in ' "=\n\t'):
         return text
     return json.dumps(text)
+
+
+def add_secret(value: str) -> None:
+    """Mask `value` from now on in every handler `setup` installed: a token re-read from a
+    rotated file was not known when the filters were built."""
+    if not value:
+        return
+    for handler in logging.getLogger().handlers:
+        for item in handler.filters:
+            if isinstance(item, Redact) and value not in item.secrets:
+                item.secrets += (value,)
 
 
 def setup(fmt: str, secrets: Iterable[str] = (), stream: TextIO | None = None,

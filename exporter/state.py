@@ -44,15 +44,18 @@ class TargetState:
     jobs: SchedulerJobs = field(default_factory=SchedulerJobs)
 
 
-def apply_poll(state: TargetState, result: PollResult) -> TargetState:
-    """A poll's outcome; the view is kept on failure so the page can say what was last seen."""
+def apply_poll(state: TargetState, result: PollResult,
+               accounting: Accounting | None = None) -> TargetState:
+    """A poll's outcome; the view is kept on failure so the page can say what was last seen.
+    `accounting`: the accounting after a successful poll, set in the same copy."""
     if result.view is None:
         reason = result.error or naming.REASON_BAD_PAYLOAD
         errors = dict(state.poll_errors)
         errors[reason] = errors.get(reason, 0) + 1
         return replace(state, up=False, last_error=reason, poll_errors=errors)
     return replace(state, up=True, view=result.view, last_poll=result.at, last_error=None,
-                   metrics_error=result.metrics_error)
+                   metrics_error=result.metrics_error,
+                   accounting=state.accounting if accounting is None else accounting)
 
 
 def record_startup_probe(state: TargetState, kernel_name: str, result: str,

@@ -90,6 +90,20 @@ def test_request_counts_from_the_servers_metrics() -> None:
     assert counts.auth_failures == 6 and counts.deletes == 5
 
 
+def test_only_the_request_count_lines_of_a_full_page_are_read() -> None:
+    """A real page is mostly buckets and process series; they and look-alike names are
+    skipped before the Prometheus parser sees the text."""
+    handler = f"{_JS}.contents.handlers.ContentsHandler"
+    noise = (f'{_H[:-6]}_bucket{{handler="{handler}",le="0.005",method="PUT",'
+             f'status_code="201"}} 99.0\n'
+             f'{_H[:-6]}_sum{{handler="{handler}",method="PUT",status_code="201"}} 0.5\n'
+             f'{_H}_total{{handler="{handler}",method="PUT",status_code="500"}} 7.0\n'
+             "# HELP process_cpu_seconds_total Total user and system CPU time.\n"
+             "process_cpu_seconds_total 12.5\n")
+    assert parse.parse_server_metrics(noise + SERVER_METRICS + noise) \
+        == parse.parse_server_metrics(SERVER_METRICS)
+
+
 @pytest.mark.parametrize("text", [
     pytest.param("<html>login</html>", id="a login page"),
     pytest.param("# TYPE x gauge\nx 1\n", id="metrics without the request histogram"),
