@@ -12,6 +12,7 @@ and when maintenance mutes what; the tree, grouping, inhibition and secret handl
     timing: {page: {group_wait, group_interval, repeat_interval}, ticket: {...}}
     maintenance: [{name, time_intervals: [Alertmanager's], mute: [{team, severity}...]}]
     operational: {exporter_job: NAME, labels: {k: v}}
+    jobs: [{name: NOTEBOOK_JOB, max_age: DURATION}...]        # stale-job alerts, optional
 
 Where it is found: `find_config(input)` looks for `alerting.yaml` in the input directory, or
 next to the input file. Absent, `AlertingConfig()` is the default: empty `page` and `ticket`
@@ -28,6 +29,7 @@ from typing import Any
 
 from alerts import naming
 from alerts.receivers import Notifier, check_notifier
+from exporter.jobs.naming import valid_job_name
 from slo import duration
 from slo.problems import Problem
 from slo.yamlsource import (
@@ -45,7 +47,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INTERVAL_KEYS = ("times", "weekdays", "days_of_month", "months", "years", "location")
 _TOP_KEYS = ("version", "team_label", "links", "receivers", "teams", "timing", "maintenance",
-             "operational")
+             "operational", "jobs")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,23 @@ class Operational:
 
 
 @dataclass(frozen=True)
+class NotebookJob:
+    """A scheduled notebook job that must succeed at least every `max_age`.
+
+    Stale-job alerts are configured here, not in the SLO specs, because staleness is about a
+    schedule, not an objective: the `notebook-jobs` SLO says how often runs fail, this says
+    that a job stopped succeeding at all (failing every run, or not running).
+    """
+
+    name: str  # the `notebook_job` label value, as `jupyter-slo job run --job` writes it
+    max_age: str  # a Prometheus duration as written (`26h`)
+
+    @property
+    def max_age_seconds(self) -> float:
+        return duration.parse(self.max_age) / 1000
+
+
+@dataclass(frozen=True)
 class AlertingConfig:
     source: str = "built-in defaults"
     team_label: str = naming.DEFAULT_TEAM_LABEL
@@ -110,6 +129,7 @@ class AlertingConfig:
     timing: dict[str, Timing] = field(default_factory=lambda: dict(DEFAULT_TIMING))
     maintenance: tuple[Maintenance, ...] = ()
     operational: Operational = Operational()
+    jobs: tuple[NotebookJob, ...] = ()
 
 
 class AlertingConfigError(Exception):
@@ -164,7 +184,8 @@ def parse_config(text: str, file: str) -> tuple[AlertingConfig, list[Problem]]:
         source=file, team_label=team_label, links=_links(root, problems),
         receivers=_severity_receivers(root, "receivers", problems),
         teams=_teams(root, problems), timing=_timing(root, problems),
-        maintenance=_maintenance(root, problems), operational=_operational(root, problems))
+        maintenance=_maintenance(root, problems), operational=_operational(root, problems),
+        jobs=_jobs(root, problems))
     return config, problems
 
 
@@ -333,7 +354,6 @@ def _mutes(item: Map, path: str, problems: list[Problem]) -> tuple[Mute, ...]:
     return tuple(out)
 
 
-
 def _operational(root: Map, problems: list[Problem]) -> Operational:
     node = _mapping(root, "operational", "operational", problems)
     _known(node, ("exporter_job", "labels"), "operational.", problems)
@@ -351,3 +371,46 @@ def _operational(root: Map, problems: list[Problem]) -> Operational:
     return Operational(job, labels)
 
 
+def _jobs(root: Map, problems: list[Problem]) -> tuple[NotebookJob, ...]:
+    items = root.get("jobs")
+    if items is None:
+        return ()
+    if not isinstance(items, Seq):
+        problems.append(Problem(root.value_loc("jobs"), "jobs: expected a list of "
+                                "{name: NOTEBOOK_JOB, max_age: DURATION}"))
+        return ()
+    out, names = [], set()
+    for i, item in enumerate(items):
+        path = f"jobs[{i}]"
+        if not isinstance(item, Map):
+            problems.append(Problem(items.item_loc(i), f"{path}: expected a mapping with name "
+                                    "and max_age"))
+            continue
+        keys = ("name", "max_age")
+        _known(item, keys, f"{path}.", problems)
+        missing = [k for k in keys if k not in item]
+        for key in missing:
+            problems.append(Problem(item.loc, f"{path}.{key}: required"))
+        if missing:
+            continue
+        name = _string(item, "name", f"{path}.name", problems)
+        good = valid_job_name(name)
+        if not good:
+            problems.append(Problem(item.value_loc("name"), f"{path}.name: expected a "
+                                    "notebook_job name as `jupyter-slo job run --job` takes it "
+                                    "(letters, digits, '_', '.', ':', '-'; no '/')"))
+        elif name in names:
+            problems.append(Problem(item.value_loc("name"), f"{path}.name: {name!r} is "
+                                    "listed twice"))
+        names.add(name)
+        max_age = item.get("max_age")
+        try:
+            positive = isinstance(max_age, str) and duration.parse(max_age) > 0
+        except duration.DurationError:
+            positive = False
+        if not positive:
+            problems.append(Problem(item.value_loc("max_age"), f"{path}.max_age: expected a "
+                                    f"duration above zero (a daily job: 26h), got {max_age!r}"))
+        if good and positive:
+            out.append(NotebookJob(name, str(max_age)))
+    return tuple(out)

@@ -53,6 +53,7 @@ GPU_ERRORS = "JupyterGPUErrors"
 GPU_OVERHEATING = "JupyterGPUOverheating"
 NODE_MEMORY_PRESSURE = "JupyterNodeMemoryPressure"
 NOTEBOOK_SECRETS_FOUND = "JupyterNotebookSecretsFound"
+JOB_STALE = "JupyterNotebookJobStale"  # one rule per job listed under `jobs:` in alerting.yaml
 
 # --- runbooks (file stems in alerts/runbooks/) ---------------------------------------------
 RUNBOOK_KERNEL_CRASH = "kernel-crash"
@@ -68,7 +69,7 @@ RUNBOOK_NODE_MEMORY = "node-memory-pressure"
 RUNBOOK_SLO_BURN = "slo-burn"
 RUNBOOK_SLO_NO_DATA = "slo-no-data"
 RUNBOOK_NOTEBOOK_SECRETS = "notebook-secrets"
-RUNBOOK_JOB_STALE = "notebook-job-stale"  # exporter.jobs.alert's JupyterNotebookJobStale
+RUNBOOK_JOB_STALE = "notebook-job-stale"
 RUNBOOKS = (RUNBOOK_KERNEL_CRASH, RUNBOOK_SLOW_KERNEL_START, RUNBOOK_SAVE_FAILURES,
             RUNBOOK_AUTH_FAILURES, RUNBOOK_TARGET_DOWN, RUNBOOK_EXPORTER_DOWN,
             RUNBOOK_PROBE_KERNELS, RUNBOOK_GPU_ERRORS, RUNBOOK_GPU_OVERHEATING,

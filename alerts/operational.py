@@ -7,6 +7,10 @@ the SLO alerts' label (`sloth_severity` page|ticket), so one routing tree serves
 a blind or unreachable platform pages, everything else opens a ticket, because the SLO
 burn-rate alerts already page for user-visible harm. Operational alerts carry no `sloth_id`,
 so the page-inhibits-ticket rule never links two of them.
+
+Besides the table, `alerting.yaml`'s `jobs:` list adds one `JupyterNotebookJobStale` rule per
+scheduled notebook job (expression and texts from `exporter.jobs.alert`), after the table's
+rules, with the same operational labels and links.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from dataclasses import dataclass
 from alerts import links as link
 from alerts import metrics as m
 from alerts import naming
-from alerts.config import AlertingConfig
+from alerts.config import AlertingConfig, NotebookJob
 from dashboards import naming as dash
 from exporter import naming as x
+from exporter.jobs.alert import stale_rule
 from slo import naming as slo_naming
 from slo.render import rule_file
 from slo.rules import Rule, RuleGroup
@@ -36,6 +41,7 @@ GPU_MAX_CELSIUS = 85
 NODE_MIN_AVAILABLE_RATIO = 0.1
 NODE_MAX_MEMORY_STALL = 0.1      # share of time some task waits on memory (PSI "some")
 SECRETS_WINDOW = "1h"            # saves repeat a finding; an hour keeps one ticket open
+GPU_ERROR_WINDOW = "10m"
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,16 @@ def _crash_spike(_: AlertingConfig) -> str:
 
 
 def _gpu_errors(_: AlertingConfig) -> str:
-    ecc = f'increase({m.GPU_ECC_ERRORS}{{{m.LABEL_ERROR_TYPE}="{m.ECC_UNCORRECTED}"}}[10m])'
-    xid = f"increase({m.GPU_XID_ERRORS}[10m])"
-    return f"{_sum(_GPU_BY, ecc)} > 0\nor\n{_sum(_GPU_BY, xid)} > 0\n"
+    """Uncorrected ECC errors, or XID errors, in the window. An XID code's series is born at
+    its first event with the value 1, which `increase()` cannot see (no earlier sample), and
+    one XID 79 may be all a GPU ever says: so a series younger than the window counts too."""
+    w = GPU_ERROR_WINDOW
+    ecc = f'increase({m.GPU_ECC_ERRORS}{{{m.LABEL_ERROR_TYPE}="{m.ECC_UNCORRECTED}"}}[{w}])'
+    xid = f"increase({m.GPU_XID_ERRORS}[{w}])"
+    new = f"{m.GPU_XID_ERRORS} unless {m.GPU_XID_ERRORS} offset {w}"
+    return (f"{_sum(_GPU_BY, ecc)} > 0\nor\n{_sum(_GPU_BY, xid)} > 0\n"
+            f"or\n{_sum(_GPU_BY, new)} > 0\n")
+
 
 def _secrets_found(_: AlertingConfig) -> str:
     by = f"{x.LABEL_SERVER}, {x.LABEL_TYPE}"
@@ -190,8 +203,19 @@ def _rule(alert: OperationalAlert, config: AlertingConfig) -> Rule:
                              link.DASHBOARD_URL: dashboard})
 
 
+def _job_stale_rule(job: NotebookJob, config: AlertingConfig) -> Rule:
+    rule = stale_rule(job.name, job.max_age_seconds,
+                      runbook_url=link.runbook_url(config.links, naming.RUNBOOK_JOB_STALE))
+    return Rule(alert=rule["alert"], expr=rule["expr"], for_=rule.get("for", ""),
+                labels={**config.operational.labels, **rule["labels"]},
+                annotations={**rule["annotations"],
+                             link.DASHBOARD_URL: link.dashboard_url(config.links, dash.ON_CALL)})
+
+
 def operational_rules(config: AlertingConfig) -> RuleGroup:
-    return RuleGroup(naming.OPERATIONAL_GROUP, tuple(_rule(a, config) for a in ALERTS))
+    return RuleGroup(naming.OPERATIONAL_GROUP,
+                     (*(_rule(a, config) for a in ALERTS),
+                      *(_job_stale_rule(job, config) for job in config.jobs)))
 
 
 def render_operational(config: AlertingConfig, version: str) -> str:

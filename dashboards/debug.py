@@ -1,15 +1,75 @@
 """Debug: per-kernel and per-server detail for chasing one user's problem.
 
 Top-k panels take `$topk` (5, 10, 20) so a fleet of thousands of kernels stays readable.
+Notebook sizes come in two strengths, as the exporter writes them: the size histogram (no
+paths, always there with the default `notebook_size` collector) gives the distribution and
+the count of large saves per server; only the opt-in `notebook_paths` collector names the
+largest notebooks, so that table needs it and shows no data otherwise.
 """
 
 from __future__ import annotations
 
 from dashboards import metrics, naming
 from dashboards.common import Board, board, custom_variable, query_variable
-from dashboards.panels import NEED_GPU, NEED_PER_KERNEL, Cell, Query, Row, timeseries
-from dashboards.promql import RATE_INTERVAL, by, matches, or_zero, selector
+from dashboards.panels import (
+    HEATMAP,
+    NEED_GPU,
+    NEED_NOTEBOOK_PATHS,
+    NEED_PER_KERNEL,
+    TABLE,
+    Cell,
+    Query,
+    Row,
+    heatmap,
+    table,
+    timeseries,
+)
+from dashboards.promql import RATE_INTERVAL, by, equals, matches, or_zero, selector
 from exporter import naming as x
+
+NOTEBOOK_WINDOW = "1h"
+# Past 10 MB JupyterLab slows down; one of exporter/naming.py's NOTEBOOK_SIZE_BUCKETS, since
+# the query selects that bucket (tests/dashboards checks it).
+LARGE_NOTEBOOK_BYTES = 1e7
+
+
+def le(bound: float) -> str:
+    """The `le` value prometheus_client, and so the exporter, writes for a bucket bound."""
+    return repr(float(bound))
+
+
+def _notebook_cells(server: str, topk: str) -> list[Cell | Row]:
+    sv = selector(server)
+    size = x.NOTEBOOK_SIZE.name
+    saves = f"sum {by(x.LABEL_SERVER)} (increase({size}_count{sv}[{NOTEBOOK_WINDOW}]))"
+    small = selector(server, equals("le", le(LARGE_NOTEBOOK_BYTES)))
+    small_saves = (f"sum {by(x.LABEL_SERVER)} "
+                   f"(increase({size}_bucket{small}[{NOTEBOOK_WINDOW}]))")
+    return [
+        Row("Notebooks"),
+        heatmap("Saved notebook sizes", "Size of each notebook users saved, bucketed (10 kB "
+                "to 100 MB). A band creeping up is notebooks keeping large outputs (plots, "
+                "data frames): slow saves, slow loads, full disks.", "bytes",
+                [Query(f"sum {by('le')} (increase({size}_bucket{sv}[{RATE_INTERVAL}]))",
+                       "{{le}}", format=HEATMAP)]),
+        timeseries(f"Saves of notebooks over 10 MB, per server, last {NOTEBOOK_WINDOW}",
+                   "Saves of notebooks larger than 10 MB, the histogram's top buckets: past "
+                   "that JupyterLab slows down and saves may time out. Without the "
+                   "notebook_paths collector this is as close to a name as the exporter gets: "
+                   "the server.", "short",
+                   [Query(f"{saves}\n-\n{small_saves}", "{{server}}")], min=0),
+        table(f"Largest notebooks, top {topk}", "The largest notebooks by their latest save "
+              "in the last 24 hours, with their paths (the exporter keeps 10 per server). Only "
+              "with the opt-in notebook_paths collector, which puts paths in labels; ask the "
+              "owner to clear outputs or move data out of the notebook.", "bytes",
+              [Query(f"topk({topk}, max {by(x.LABEL_SERVER, x.LABEL_PATH)} "
+                     f"({x.NOTEBOOK_LARGEST.name}{sv}))", instant=True, format=TABLE)],
+              needs={NEED_NOTEBOOK_PATHS},
+              transformations=[{"id": "organize", "options": {
+                  "excludeByName": {"Time": True},
+                  "renameByName": {"Value": "Size"}}}],
+              sort_by=[("Size", True)]),
+    ]
 
 
 def build(*, version: str) -> Board:
@@ -68,6 +128,7 @@ def build(*, version: str) -> Board:
                    "kernel event stream; at 0 crash accounting runs on its polling fallback "
                    "and may miss fast restarts.", "short",
                    [Query(f"{x.EVENT_STREAM_UP.name}{sv}", "{{server}}")], min=0, max=1),
+        *_notebook_cells(server, topk),
     ]
     variables = [
         query_variable(naming.VAR_SERVER, "Server", f"label_values({x.UP.name}, "

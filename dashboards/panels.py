@@ -25,8 +25,9 @@ NEED_PER_KERNEL = "per_kernel"  # the opt-in per-kernel resource collector
 NEED_NODE = "node"              # the node collector (single-server mode, demo)
 NEED_FIRING = "firing"          # an alert is firing right now
 NEED_EVENTS_SLI = "events_sli"  # the SLO is an events SLI generated in default mode
+NEED_NOTEBOOK_PATHS = "notebook_paths"  # the opt-in notebook_paths collector (path label)
 ALL_NEEDS = frozenset({NEED_GPU, NEED_HUB, NEED_PER_KERNEL, NEED_NODE, NEED_FIRING,
-                       NEED_EVENTS_SLI})
+                       NEED_EVENTS_SLI, NEED_NOTEBOOK_PATHS})
 
 GRID_COLUMNS = 24
 DATASOURCE = "${datasource}"

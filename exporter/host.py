@@ -5,7 +5,8 @@ and one for NVML, each bounded by a time limit. A read that overruns is abandone
 killed (a thread stuck in a C call cannot be), and no second read is started on that
 executor while it is stuck: the part reports itself unavailable until the read returns.
 So a wedged driver or a dead NFS mount costs one thread, never a growing pool or a blocked
-event loop, and one part failing leaves the others served.
+event loop, and one part failing leaves the others served. The GPU reader's XID event thread
+is its own (see exporter.sources.gpu); `close` stops it through the reader's `close`.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class HostSampler:
         procs, stats = results[0] or (None, None)
         gpu = None
         if self.gpu is not None:
-            gpu = results[1] or GpuSnapshot(status=STATUS_TIMEOUT)
+            # XID counts come from the event thread, not the read: served even when it hung
+            gpu = results[1] or GpuSnapshot(status=STATUS_TIMEOUT,
+                                            xid_errors=self.gpu.xid_errors())
         kernels = kernel_usage(procs) if procs is not None else None
         return HostSnapshot(at=at, processes=procs, kernels=kernels, node=stats, gpu=gpu)
 

@@ -168,13 +168,32 @@ class GpuDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class XidCount:
+    """XID events of one code on one GPU since the exporter started (NVML's event thread).
+
+    `index` and `uuid` are the GPU's as registered for events, so the count outlives a GPU
+    that stops answering reads (XID 79, fallen off the bus); `xid` is the label value.
+    """
+
+    index: int
+    uuid: str
+    xid: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class GpuSnapshot:
-    """One NVML read. `status` is `ok` or why NVML is unavailable (see exporter.gpu)."""
+    """One NVML read. `status` is `ok` or why NVML is unavailable (see exporter.gpu).
+
+    `xid_errors` is carried whatever the status: XID counts come from the event thread,
+    not from this read, and a counter must not vanish because one read failed.
+    """
 
     status: str
     devices: tuple[GpuDevice, ...] = ()
     failed_devices: int = 0  # devices that errored (lost, reset required) in this read
     driver_version: str = ""
+    xid_errors: tuple[XidCount, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

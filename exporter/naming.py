@@ -34,6 +34,7 @@ LABEL_UUID = "uuid"  # NVML device UUID as NVML returns it, `GPU-...`
 LABEL_GPU_NAME = "name"
 LABEL_DRIVER_VERSION = "driver_version"
 LABEL_ERROR_TYPE = "error_type"
+LABEL_XID = "xid"  # NVIDIA XID code in decimal (`79`), or XID_OTHER; see GPU_XID_ERRORS
 # node_exporter's label names, so PromQL written for node_* carries over
 LABEL_MODE = "mode"
 LABEL_DEVICE = "device"
@@ -70,6 +71,15 @@ CPU_MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "stea
 ECC_CORRECTED = "corrected"
 ECC_UNCORRECTED = "uncorrected"
 ECC_ERROR_TYPES = (ECC_CORRECTED, ECC_UNCORRECTED)
+
+# XID codes are a closed, documented integer set (NVIDIA's XID catalogue, 1 to about 160), so
+# the code itself is the label value; nothing user-controlled reaches it. Two guards keep the
+# series count bounded even against a driver that reports nonsense: a code outside
+# 1..XID_MAX_CODE, and any code past the first XID_MAX_CODES distinct ones on a GPU, are
+# counted under `other`: at most 17 series per GPU (64 GPUs read at most), in practice a few.
+XID_OTHER = "other"
+XID_MAX_CODE = 999
+XID_MAX_CODES = 16
 
 EVENT_ACCEPTED = "accepted"
 EVENT_IGNORED = "ignored"
@@ -131,6 +141,10 @@ PROBE_SAVE_SECONDS = MetricSpec("jupyter_probe_save_seconds", HISTOGRAM, (LABEL_
                                 "Synthetic save probe: PUT of a small file and read-back.")
 PROBE_SAVES = MetricSpec("jupyter_probe_saves_total", COUNTER, (LABEL_SERVER, LABEL_RESULT),
                          "Synthetic save probes by outcome.")
+PROBE_KERNELS = MetricSpec(
+    "jupyter_probe_kernels", GAUGE, (LABEL_SERVER,),
+    "Probe kernels (this exporter's, or left by an earlier run) the last poll still found on "
+    "the target: 0, or 1 while a probe runs; more means probe clean-up fails.")
 AUTH_FAILURES = MetricSpec("jupyter_auth_failures_total", COUNTER, (LABEL_SERVER,),
                            "401/403 answers the server gave to anyone, from its request metrics.")
 BUILD_INFO = MetricSpec("jupyter_exporter_build_info", GAUGE, (LABEL_VERSION,),
@@ -205,6 +219,11 @@ GPU_ECC_ERRORS = MetricSpec(
     "jupyter_gpu_ecc_errors_total", COUNTER, (*_GPU, LABEL_ERROR_TYPE),
     "Volatile ECC errors since the driver loaded, by error_type; absent where ECC is off or "
     "unsupported.")
+GPU_XID_ERRORS = MetricSpec(
+    "jupyter_gpu_xid_errors_total", COUNTER, (*_GPU, LABEL_XID),
+    "XID errors the driver reported through NVML events since the exporter started, by XID "
+    "code; a series appears with its code's first event. Absent where the GPU does not "
+    "support events.")
 GPU_UNATTRIBUTED_MEMORY = MetricSpec(
     "jupyter_gpu_unattributed_memory_used_bytes", GAUGE, _GPU,
     "GPU memory of compute processes that belong to no watched kernel.")
@@ -257,7 +276,7 @@ PRESSURE_SPECS: tuple[tuple[str, str, MetricSpec], ...] = (
 RESOURCE_METRICS = (KERNEL_MEMORY, KERNEL_CPU, IDLE_KERNEL_MEMORY)
 GPU_METRICS = (GPU_DEVICES, GPU_INFO, GPU_UTILIZATION, GPU_MEMORY_UTILIZATION, GPU_MEMORY_USED,
                GPU_MEMORY_FREE, GPU_MEMORY_TOTAL, GPU_TEMPERATURE, GPU_POWER, GPU_ENERGY,
-               GPU_ECC_ERRORS, GPU_UNATTRIBUTED_MEMORY, KERNEL_GPU_MEMORY)
+               GPU_ECC_ERRORS, GPU_XID_ERRORS, GPU_UNATTRIBUTED_MEMORY, KERNEL_GPU_MEMORY)
 NODE_METRICS = (NODE_CPU, NODE_MEMORY_TOTAL, NODE_MEMORY_AVAILABLE, NODE_LOAD1, NODE_LOAD5,
                 NODE_LOAD15, NODE_FS_SIZE, NODE_FS_AVAIL, NODE_PRESSURE_CPU_WAITING,
                 NODE_PRESSURE_MEMORY_WAITING, NODE_PRESSURE_MEMORY_STALLED,
@@ -325,8 +344,9 @@ SCHEDULER_METRICS = (SCHEDULER_JOB_RUNS, SCHEDULER_JOB_DURATION, SCHEDULER_JOB_L
 ALL_METRICS: tuple[MetricSpec, ...] = (
     UP, TARGET_INFO, KERNELS, SESSIONS, KERNEL_CONNECTIONS, TERMINALS, IDLE_KERNELS,
     KERNEL_STARTS, KERNEL_CRASHES, KERNEL_STARTUP, KERNEL_STARTUP_ATTEMPTS, CONTENTS_SAVES,
-    PROBE_SAVE_SECONDS, PROBE_SAVES, AUTH_FAILURES, BUILD_INFO, POLL_ERRORS, LAST_POLL,
-    COLLECTOR_SUCCESS, COLLECTOR_DURATION, EVENT_STREAM_UP, EVENTS, TARGETS, HUB_UP, POLL_CYCLE,
+    PROBE_SAVE_SECONDS, PROBE_SAVES, PROBE_KERNELS, AUTH_FAILURES, BUILD_INFO, POLL_ERRORS,
+    LAST_POLL, COLLECTOR_SUCCESS, COLLECTOR_DURATION, EVENT_STREAM_UP, EVENTS, TARGETS, HUB_UP,
+    POLL_CYCLE,
     *RESOURCE_METRICS, *GPU_METRICS, *NODE_METRICS, *NOTEBOOK_METRICS, *SCHEDULER_METRICS,
 )
 

@@ -7,6 +7,8 @@ Per-kernel memory maps each NVML compute process to the kernel whose process tre
 belong to no watched kernel is `jupyter_gpu_unattributed_memory_used_bytes`, so the
 per-kernel and unattributed series sum to NVML's per-process total. `jupyter_gpu_devices`
 is always written (0 where NVML is unavailable), and the collector reports failure then.
+XID counts are written from the snapshot's own list, not per device read: they stay while a
+GPU fails its reads, which is when they matter; a code's series appears with its first event.
 """
 
 from __future__ import annotations
@@ -55,8 +57,11 @@ def render(view: ExporterView) -> Rendered:
                             (naming.ECC_UNCORRECTED, device.ecc_uncorrected)):
             if value is not None:
                 add(ecc, (*labels, kind), value)
+    xid = family(naming.GPU_XID_ERRORS)
+    for count in gpu.xid_errors:
+        add(xid, (str(count.index), count.uuid, count.xid), count.count)
     per_kernel, unattributed = _attribute(view)
-    return Rendered((devices_metric, info, *(m for _, _, m in fields), ecc, unattributed,
+    return Rendered((devices_metric, info, *(m for _, _, m in fields), ecc, xid, unattributed,
                      per_kernel), ok=gpu.status == "ok" and gpu.failed_devices == 0)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from alerts.naming import JOB_STALE
 from exporter.naming import (  # re-exported for this package's modules
     JOB_DURATION,
     JOB_LAST_SUCCESS,
@@ -34,8 +35,8 @@ __all__ = [
     "TEXTFILE_NAME", "valid_job_name",
 ]
 
-# Alert name of the generated "job stale" rule (alerts/naming.py is where it should end up).
-ALERT_JOB_STALE = "JupyterNotebookJobStale"
+# Alert name of the generated "job stale" rule; alert names live in alerts/naming.py.
+ALERT_JOB_STALE = JOB_STALE
 
 # The textfile-collector file all jobs on a host share, and the Pushgateway `job` grouping
 # key (it becomes Prometheus' `job` label with `honor_labels: true`).

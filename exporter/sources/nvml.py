@@ -6,11 +6,29 @@ bytes, °C, mW, mJ) and conversion happens in the reader. Every method may raise
 own `NVMLError_*` classes; tests use a fake backend that raises the same, real classes.
 Importing this module never imports pynvml; constructing `PynvmlBackend` does, and raises
 ImportError where the extra is not installed.
+
+Events (XID errors) are the one blocking part: `wait_event` blocks in the driver for up to
+`timeout_ms` and raises `NVMLError_Timeout` when nothing came, so only the reader's event
+thread calls it (exporter.sources.gpu.XidWatcher). NVML is thread-safe, so that thread and
+the read thread may call into it at the same time.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import ctypes
+from typing import Any, NamedTuple, Protocol
+
+# nvmlEventTypeXidCriticalError: NVML's ABI value, so the reader need not import pynvml
+# (a test pins it against pynvml's own constant).
+EVENT_XID_CRITICAL_ERROR = 0x0000000000000008
+
+
+class NvmlEvent(NamedTuple):
+    """nvmlEventData_t as the watcher needs it: which device, which event, its payload."""
+
+    handle: Any  # the device handle NVML put in the event
+    event_type: int  # a bit of nvmlEventType*
+    data: int  # for XID events, the XID code
 
 
 class NvmlBackend(Protocol):
@@ -28,6 +46,12 @@ class NvmlBackend(Protocol):
     def energy_millijoules(self, handle: Any) -> int: ...
     def ecc_errors(self, handle: Any, corrected: bool) -> int: ...  # volatile count
     def compute_processes(self, handle: Any) -> list[tuple[int, int | None]]: ...
+    # --- events ------------------------------------------------------------------------
+    def handle_key(self, handle: Any) -> Any: ...  # hashable; equal for handles of one device
+    def event_set_create(self) -> Any: ...
+    def register_xid_events(self, handle: Any, event_set: Any) -> None: ...
+    def wait_event(self, event_set: Any, timeout_ms: int) -> NvmlEvent: ...
+    def event_set_free(self, event_set: Any) -> None: ...
 
 
 def nvml_errors() -> tuple[type[BaseException], ...]:
@@ -100,3 +124,24 @@ class PynvmlBackend:
             procs = self.n.nvmlDeviceGetComputeRunningProcesses_v2(handle)
         return [(int(p.pid), None if p.usedGpuMemory is None else int(p.usedGpuMemory))
                 for p in procs]
+
+    def handle_key(self, handle: Any) -> Any:
+        """The device's address: NVML returns a new pointer object for each handle, but the
+        same address, in `nvmlDeviceGetHandleByIndex` and in an event's `device`."""
+        return ctypes.cast(handle, ctypes.c_void_p).value
+
+    def event_set_create(self) -> Any:
+        return self.n.nvmlEventSetCreate()
+
+    def register_xid_events(self, handle: Any, event_set: Any) -> None:
+        self.n.nvmlDeviceRegisterEvents(handle, self.n.nvmlEventTypeXidCriticalError,
+                                        event_set)
+
+    def wait_event(self, event_set: Any, timeout_ms: int) -> NvmlEvent:
+        # nvidia-ml-py releases before `_v2` existed only have nvmlEventSetWait
+        wait = getattr(self.n, "nvmlEventSetWait_v2", None) or self.n.nvmlEventSetWait
+        data = wait(event_set, timeout_ms)
+        return NvmlEvent(data.device, int(data.eventType), int(data.eventData))
+
+    def event_set_free(self, event_set: Any) -> None:
+        self.n.nvmlEventSetFree(event_set)

@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from alerts import naming
-from alerts.config import AlertingConfig, Links
+from alerts.config import AlertingConfig, Links, NotebookJob
 from alerts.links import DASHBOARD_URL, RUNBOOK_URL
 from alerts.operational import ALERTS, render_operational
 from alerts.slorules import render_slo_rules
 from slo import duration
+from slo.cli import main as jupyter_slo
 from slo.generate.chain import Options
 from slo.loaders.discover import SpecFile, load_file
 from slo.plugins import PluginRegistry
@@ -39,11 +40,36 @@ def _bundled_slo_rules(links: Links) -> str:
 
 @pytest.mark.timeout(60)
 def test_operational_rules_pass_promtool(tmp_path: Path) -> None:
+    """The documented example, whose `jobs:` adds one stale-job rule per job."""
+    config = parsed(example_text())
+    assert [job.name for job in config.jobs] == ["nightly-report", "hourly-etl"]
     path = tmp_path / "ops.yaml"
-    path.write_text(render_operational(parsed(example_text()), "v0"))
+    path.write_text(render_operational(config, "v0"))
     result = check_rules(path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {len(ALERTS)} rules found" in result.stdout
+    assert f"SUCCESS: {len(ALERTS) + len(config.jobs)} rules found" in result.stdout
+    stale = [r for r in _alert_rules(path.read_text()) if r["alert"] == naming.JOB_STALE]
+    assert [r["labels"] for r in stale] == [
+        {"owner": "platform", naming.LABEL_SEVERITY: naming.TICKET, "notebook_job": job}
+        for job in ("nightly-report", "hourly-etl")]
+    assert "> 93600\n" in stale[0]["expr"] and "> 5400\n" in stale[1]["expr"]
+    assert stale[0]["annotations"][RUNBOOK_URL] == \
+        config.links.runbook_base_url + "notebook-job-stale.md"
+
+
+@pytest.mark.timeout(120)
+def test_generate_writes_the_stale_job_rules_of_alerting_yaml(tmp_path: Path) -> None:
+    """`jupyter-slo generate` picks `jobs:` up from the alerting.yaml next to the specs."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "jupyter.yaml").write_text(SPECS.read_text())
+    (specs / naming.CONFIG_NAME).write_text(
+        f"version: {naming.CONFIG_VERSION}\njobs:\n  - {{name: nightly-report, max_age: 26h}}\n")
+    out = tmp_path / "out"
+    assert jupyter_slo(["generate", "-i", str(specs), "-o", str(out)]) == 0
+    rules = _alert_rules((out / naming.OPERATIONAL_FILE).read_text())
+    assert [r["labels"].get("notebook_job") for r in rules if r["alert"] == naming.JOB_STALE] \
+        == ["nightly-report"]
 
 
 def test_every_alert_has_the_four_annotations_and_a_severity() -> None:
@@ -100,10 +126,17 @@ def test_every_runbook_is_used_and_has_the_sections() -> None:
         assert "## Queries" in text and "```promql" in text, stem
 
 
+SEVERITY = {a.name: a.severity for a in ALERTS} | {naming.JOB_STALE: naming.TICKET}
+# The stale-job rules of the unit tests: one job that keeps succeeding, one that stopped.
+UNIT_CONFIG = AlertingConfig(jobs=(NotebookJob("fresh", "1h"), NotebookJob("stale", "1h")))
+XID = 'jupyter_gpu_xid_errors_total{instance="n1",gpu="0",uuid="GPU-1",xid="79"}'
+LAST_SUCCESS = "jupyter_notebook_job_last_success_timestamp_seconds"
+RUNS = "jupyter_notebook_job_runs_total"
+
+
 def _alert(name: str, value: str, **labels: str) -> dict[str, Any]:
     """The expected firing alert; `value` is `$value` as the annotations print it."""
-    severity = next(a.severity for a in ALERTS if a.name == name)
-    return {"exp_labels": {naming.LABEL_SEVERITY: severity, **labels}, "value": value}
+    return {"exp_labels": {naming.LABEL_SEVERITY: SEVERITY[name], **labels}, "value": value}
 
 
 UNIT = [
@@ -131,6 +164,32 @@ UNIT = [
     ], [(6, []),
         (10, [_alert(naming.GPU_OVERHEATING, "90", instance="n1", gpu="0", uuid="GPU-1")])],
         id="a GPU hot for 5 minutes opens a ticket, a warm one does not"),
+    pytest.param(naming.GPU_ERRORS, [
+        # absent until the first XID 79 at 5m, a second one at 26m
+        {"series": XID, "values": "_x5 1x20 2x10"},
+        {"series": 'jupyter_gpu_xid_errors_total{instance="n1",gpu="1",uuid="GPU-2",xid="13"}',
+         "values": "_x5 1x30"},
+    ], [(3, []),
+        (7, [_alert(naming.GPU_ERRORS, "1", instance="n1", gpu="0", uuid="GPU-1"),
+             _alert(naming.GPU_ERRORS, "1", instance="n1", gpu="1", uuid="GPU-2")]),
+        (20, []),
+        (28, [_alert(naming.GPU_ERRORS, "1", instance="n1", gpu="0", uuid="GPU-1")])],
+        id="a first XID, whose series starts at 1, opens a ticket; so does a later one"),
+    pytest.param(naming.PROBE_KERNELS_PILING_UP, [
+        {"series": 'jupyter_probe_kernels{server="a"}', "values": "0 1 0 3x40"},
+        {"series": 'jupyter_probe_kernels{server="b"}', "values": "0 1 0 1 2 1 0x40"},
+    ], [(10, []), (20, [_alert(naming.PROBE_KERNELS_PILING_UP, "3", server="a")])],
+        id="three probe kernels left for 15 minutes open a ticket, a probe in flight does not"),
+    pytest.param(naming.JOB_STALE, [
+        # a success every minute: the last one is always recent
+        {"series": f'{LAST_SUCCESS}{{notebook_job="fresh"}}', "values": "0+60x90"},
+        {"series": f'{RUNS}{{notebook_job="fresh",result="success"}}', "values": "1+1x90"},
+        # one success at 0, failures ever since
+        {"series": f'{LAST_SUCCESS}{{notebook_job="stale"}}', "values": "0x90"},
+        {"series": f'{RUNS}{{notebook_job="stale",result="success"}}', "values": "1x90"},
+        {"series": f'{RUNS}{{notebook_job="stale",result="failure"}}', "values": "0+1x90"},
+    ], [(30, []), (62, []), (70, [_alert(naming.JOB_STALE, "", notebook_job="stale")])],
+        id="a job without a success for over its max_age opens a ticket, a fresh one does not"),
 ]
 
 
@@ -138,13 +197,15 @@ UNIT = [
 @pytest.mark.parametrize(("alertname", "series", "checks"), UNIT)
 def test_promtool_unit(tmp_path: Path, alertname: str, series: list[dict[str, str]],
                        checks: list[tuple[int, list[dict[str, Any]]]]) -> None:
-    config = AlertingConfig()
-    text = render_operational(config, "v0")
-    annotations = {r["alert"]: r["annotations"] for r in _alert_rules(text)}[alertname]
+    text = render_operational(UNIT_CONFIG, "v0")
+    rules = _alert_rules(text)
     for _, expected in checks:
         for alert in expected:
+            # The rule whose own labels the alert carries (one stale-job rule per job).
+            (rule,) = [r for r in rules if r["alert"] == alertname
+                       and r["labels"].items() <= alert["exp_labels"].items()]
             # promtool compares expanded annotations: runbook and dashboard links included.
-            alert["exp_annotations"] = _expanded(annotations, alert["exp_labels"],
+            alert["exp_annotations"] = _expanded(rule["annotations"], alert["exp_labels"],
                                                  alert.pop("value"))
     result = run_tests(tmp_path, {"ops.yaml": text}, [{
         "interval": "1m", "input_series": series,

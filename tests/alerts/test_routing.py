@@ -135,8 +135,28 @@ BAD = [
                  "alerting.yaml:3:22: timing.page.group_wait: expected a duration above zero, "
                  "got 'soon'", id="a timing that is no duration"),
     pytest.param("routes: []\n", "alerting.yaml:2:1: routes: unknown field (known: version, "
-                 "team_label, links, receivers, teams, timing, maintenance, operational)",
+                 "team_label, links, receivers, teams, timing, maintenance, operational, jobs)",
                  id="an unknown top-level field"),
+    pytest.param("jobs: {nightly: 26h}\n", "alerting.yaml:2:7: jobs: expected a list of "
+                 "{name: NOTEBOOK_JOB, max_age: DURATION}", id="jobs as a mapping"),
+    pytest.param("jobs:\n  - {name: reports/nightly.ipynb, max_age: 26h}\n",
+                 "alerting.yaml:3:12: jobs[0].name: expected a notebook_job name as "
+                 "`jupyter-slo job run --job` takes it (letters, digits, '_', '.', ':', '-'; "
+                 "no '/')", id="a notebook path as a job name"),
+    pytest.param("jobs:\n  - {name: nightly, max_age: daily}\n",
+                 "alerting.yaml:3:30: jobs[0].max_age: expected a duration above zero (a daily "
+                 "job: 26h), got 'daily'", id="a max_age that is no duration"),
+    pytest.param("jobs:\n  - {name: nightly, max_age: 0}\n",
+                 "alerting.yaml:3:30: jobs[0].max_age: expected a duration above zero (a daily "
+                 "job: 26h), got 0", id="a zero max_age"),
+    pytest.param("jobs:\n  - {name: nightly}\n",
+                 "alerting.yaml:3:5: jobs[0].max_age: required", id="a job without max_age"),
+    pytest.param("jobs:\n  - {name: a, max_age: 1h}\n  - {name: a, max_age: 2h}\n",
+                 "alerting.yaml:4:12: jobs[1].name: 'a' is listed twice",
+                 id="a job listed twice"),
+    pytest.param("jobs:\n  - {name: a, max_age: 1h, for: 5m}\n",
+                 "alerting.yaml:3:28: jobs[0].for: unknown field (known: name, max_age)",
+                 id="an unknown field in a job"),
 ]
 
 

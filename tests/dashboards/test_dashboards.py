@@ -12,10 +12,12 @@ import jsonschema
 import pytest
 import yaml
 
-from dashboards import naming
+from dashboards import debug, naming
 from dashboards.build import build_dashboards
 from dashboards.common import Board
 from dashboards.panels import ALL_NEEDS
+from exporter import naming as x
+from exporter.histogram import Histogram
 from slo.model import SLO
 from tests.dashboards.conftest import VERSION, panels, problems
 
@@ -139,6 +141,18 @@ def test_every_panel_declares_known_needs(built_boards: tuple[Board, ...],
     for board in built_boards:
         titles = {p["title"] for p in panels(dashboards[naming.file_name(board.name)])}
         assert titles == set(board.needs), board.name
+
+
+def test_the_large_notebook_bucket_is_one_the_exporter_writes(
+        dashboards: dict[str, dict[str, Any]]) -> None:
+    """The debug dashboard selects one `le` of the size histogram: it must be a bucket bound
+    spelled as the exporter spells it (`le="10000000.0"`), or the panel reads nothing."""
+    written = {le for le, _ in Histogram(x.NOTEBOOK_SIZE_BUCKETS).cumulative()}
+    wanted = debug.le(debug.LARGE_NOTEBOOK_BYTES)
+    assert wanted in written
+    exprs = [t["expr"] for p in panels(dashboards[naming.file_name(naming.DEBUG)])
+             for t in p["targets"]]
+    assert any(f'le="{wanted}"' in e for e in exprs)
 
 
 def test_the_provider_points_grafana_at_the_dashboards(files: dict[str, str]) -> None:

@@ -1,13 +1,21 @@
 """A scripted NVML backend for tests: devices, processes and failures, raising pynvml's own
 error classes (nvidia-ml-py imports without a GPU, and its exceptions construct without the
-library), so the reader is tested against the exact types the real library raises."""
+library), so the reader is tested against the exact types the real library raises.
+
+Events: `inject_xid(index, code)` queues an XID event on a GPU and `inject_error(cls)` a
+failed wait; `wait_event` blocks on that queue for up to its timeout and then raises
+`NVMLError_Timeout`, as nvmlEventSetWait_v2 does, so the event thread runs its real loop.
+"""
 
 from __future__ import annotations
 
+import queue
 from dataclasses import dataclass, field
 from typing import Any
 
 import pynvml
+
+from exporter.sources.nvml import NvmlEvent
 
 
 @dataclass
@@ -22,6 +30,7 @@ class FakeGpu:
     ecc: tuple[int, int] | None = (0, 0)  # None: ECC off (NotSupported)
     processes: list[tuple[int, int | None]] = field(default_factory=list)
     lost: bool = False  # every call raises GpuIsLost
+    events_error: type[pynvml.NVMLError] | None = None  # registering for events raises it
 
 
 @dataclass
@@ -30,6 +39,12 @@ class FakeNvml:
     init_error: type[pynvml.NVMLError] | None = None
     driver: str = "580.82.07"
     calls: list[str] = field(default_factory=list)
+    count_error: type[pynvml.NVMLError] | None = None  # nvmlDeviceGetCount raises it
+    event_set_error: type[pynvml.NVMLError] | None = None  # nvmlEventSetCreate raises it
+    events: queue.Queue[NvmlEvent | type[pynvml.NVMLError]] = field(
+        default_factory=queue.Queue)
+    registered: list[int] = field(default_factory=list)  # GPU indexes, in the event set
+    freed: int = 0  # event sets freed
 
     def _gpu(self, handle: Any, what: str) -> FakeGpu:
         self.calls.append(what)
@@ -50,6 +65,8 @@ class FakeNvml:
         return self.driver
 
     def device_count(self) -> int:
+        if self.count_error is not None:
+            raise self.count_error()
         return len(self.gpus)
 
     def handle(self, index: int) -> Any:
@@ -84,3 +101,39 @@ class FakeNvml:
 
     def compute_processes(self, handle: Any) -> list[tuple[int, int | None]]:
         return list(self._gpu(handle, "processes").processes)
+
+    # --- events ------------------------------------------------------------------------
+    def inject_xid(self, index: int, code: int,
+                   event_type: int = pynvml.nvmlEventTypeXidCriticalError) -> None:
+        self.events.put(NvmlEvent(index, event_type, code))
+
+    def inject_error(self, error: type[pynvml.NVMLError]) -> None:
+        self.events.put(error)
+
+    def handle_key(self, handle: Any) -> Any:
+        return handle
+
+    def event_set_create(self) -> Any:
+        self.calls.append("event_set_create")
+        if self.event_set_error is not None:
+            raise self.event_set_error()
+        return "event-set"
+
+    def register_xid_events(self, handle: Any, event_set: Any) -> None:
+        gpu = self._gpu(handle, "register")
+        if gpu.events_error is not None:
+            raise gpu.events_error()
+        self.registered.append(handle)
+
+    def wait_event(self, event_set: Any, timeout_ms: int) -> NvmlEvent:
+        try:
+            item = self.events.get(timeout=timeout_ms / 1000)
+        except queue.Empty:
+            raise pynvml.NVMLError_Timeout() from None
+        if isinstance(item, type):
+            raise item()
+        return item
+
+    def event_set_free(self, event_set: Any) -> None:
+        self.calls.append("event_set_free")
+        self.freed += 1

@@ -26,6 +26,7 @@ from exporter.model import (
     RequestCounts,
     ServerView,
     Session,
+    XidCount,
 )
 from exporter.notebooks.stats import Lookup, NotebookStats, record
 from exporter.scheduler_jobs import SchedulerJob, SchedulerJobs, fold
@@ -41,6 +42,7 @@ ALL_COLLECTORS = frozenset(COLLECTORS_DEFAULT_ON) | frozenset(COLLECTORS_OPTIONA
 PROMTOOL = "/usr/bin/promtool"
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
+P = "cccccccc-0000-4000-8000-000000000003"  # a probe kernel left by an earlier run
 NOW = 1_800_000_000.0
 
 
@@ -49,8 +51,11 @@ def full_view() -> ExporterView:
     server = ServerView(
         version="2.21.1", started=NOW - 3600, last_activity=NOW - 60,
         kernels=(Kernel(A, "python3", "idle", 0, NOW - 7200),
-                 Kernel(B, "python3", "busy", 2, NOW - 1)),
-        sessions=(Session("s1", "notebooks/analysis.ipynb", B),), terminals=1,
+                 Kernel(B, "python3", "busy", 2, NOW - 1),
+                 Kernel(P, "python3", "idle", 1, NOW - 7200)),
+        sessions=(Session("s1", "notebooks/analysis.ipynb", B),
+                  Session("s2", "jupyter-slo-probe/kernel-0ld1nst4-0123.ipynb", P)),
+        terminals=1,
         kernelspecs=frozenset({"python3"}), request_counts=RequestCounts(0, 0, 0, 0, 0))
     acc = accounting.Accounting(
         baseline=True, server_started=server.started, counts=server.request_counts,
@@ -106,7 +111,8 @@ def full_host() -> HostSnapshot:
         utilization_ratio=0.5, memory_utilization_ratio=0.25, memory_total_bytes=80 << 30,
         memory_used_bytes=3 << 30, memory_free_bytes=77 << 30, temperature_celsius=40.0,
         power_watts=100.5, energy_joules=12345.0, ecc_corrected=0.0, ecc_uncorrected=0.0,
-        processes=(GpuProcess(300, 1 << 30), GpuProcess(400, 2 << 30))),), 0, "580.82.07")
+        processes=(GpuProcess(300, 1 << 30), GpuProcess(400, 2 << 30))),), 0, "580.82.07",
+        (XidCount(0, "GPU-0000aaaa-0000-0000-0000-000000000000", "79", 1),))
     return HostSnapshot(NOW - 1, procs, kernels, node, gpu)
 
 

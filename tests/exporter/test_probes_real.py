@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from exporter import naming
-from exporter.collectors.base import ExporterView
+from exporter.collectors.base import ExporterView, Render
 from exporter.collectors.kernels import render as render_kernels
+from exporter.collectors.probes import render_kernel_probe
 from exporter.engine import TargetWorker
 from exporter.probes.kernel import PROBE_SESSION_PREFIX
 from tests.exporter.inprocess import with_worker
@@ -37,8 +38,9 @@ def _view(worker: TargetWorker) -> ExporterView:
     return ExporterView((worker.state,), time.time(), 1800.0, "test", "python3", True)
 
 
-def _gauge_total(worker: TargetWorker, spec: naming.MetricSpec) -> float:
-    families = {f.name: f for f in render_kernels(_view(worker)).families}
+def _gauge_total(worker: TargetWorker, spec: naming.MetricSpec,
+                 render: Render = render_kernels) -> float:
+    families = {f.name: f for f in render(_view(worker)).families}
     name = spec.name.removesuffix("_total")
     return sum(s.value for s in families[name].samples)
 
@@ -74,6 +76,7 @@ def test_twenty_probes_leave_no_probe_kernel_and_never_show_in_user_gauges(
                 assert _gauge_total(worker, naming.KERNELS) == 0
                 assert _gauge_total(worker, naming.SESSIONS) == 0
                 assert _gauge_total(worker, naming.KERNEL_CONNECTIONS) == 0
+                assert _gauge_total(worker, naming.PROBE_KERNELS, render_kernel_probe) >= 1
             await asyncio.sleep(0.1)
 
     async def body(worker: TargetWorker) -> None:
