@@ -42,7 +42,7 @@ from tests.exporter.servers import (
     start_exporter,
     wait_until,
 )
-from tests.slo.promtool import rules_text
+from tests.slo.promtool import rules_text, with_tile_interval
 
 pytestmark = pytest.mark.real
 SLO_UNDER_TEST = "jupyter-kernel-crashes"  # an events SLI with crashes: every SLO panel has data
@@ -88,7 +88,8 @@ class Prometheus:
 def _start_prometheus(tmp: Path, exporter_port: int) -> Prometheus:
     binary = shutil.which("prometheus")
     assert binary, "prometheus not on PATH: install Debian's prometheus package (.ci/run does)"
-    (tmp / "rules.yaml").write_text(rules_text(SPEC_TEXT), encoding="utf-8")
+    (tmp / "rules.yaml").write_text(with_tile_interval(rules_text(SPEC_TEXT), "1s"),
+                                    encoding="utf-8")
     (tmp / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(tmp / "rules.yaml")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,6 +32,22 @@ def rules_text(spec: str, *, compat: bool = False, name: str = "spec.yaml") -> s
                       default_period_ms=duration.parse("30d"))
     return render_file(SpecFile(Path(name), groups), options, compat=compat,
                        output_format="prometheus")
+
+
+_TILES_INTERVAL = re.compile(r"^(- name: sloth-slo-sli-tiles-.*\n  interval: )\S+$", re.M)
+
+
+def with_tile_interval(rules: str, interval: str) -> str:
+    """`rules` with the tile groups evaluated every `interval` instead of every base window.
+
+    A new group with a 5m interval first runs up to 5 minutes after Prometheus loads it, and
+    the day-and-longer windows have no value until it has: longer than a test should wait.
+    Tiles recorded more often than once per base window overlap, and every window's error and
+    total sums grow alike, so the ratios do not change; only the cost does.
+    """
+    out, count = _TILES_INTERVAL.subn(lambda m: m.group(1) + interval, rules)
+    assert count, "no tile group in these rules"
+    return out
 
 
 def run_tests(tmp: Path, rules: dict[str, str], tests: list[dict[str, Any]],
