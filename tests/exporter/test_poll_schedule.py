@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -35,6 +37,20 @@ class CountingSim(FleetSim):
         if found is not None:
             self.paths[found[1]] += 1
         return await super().server_request(request)
+
+
+@asynccontextmanager
+async def one_server(seed: int) -> AsyncIterator[tuple[CountingSim, Any, JupyterClient]]:
+    """A one-server simulator, its server and a client polling it (closed afterwards)."""
+    sim = CountingSim(1, 2, seed=seed, named_every=0, ports=1)
+    await sim.start()
+    server = next(iter(sim.servers.values()))
+    target = Target("one", f"http://127.0.0.1:{server.port}{server.url}", Secret(sim.hub_token))
+    try:
+        async with JupyterClient(target, 5.0) as client:
+            yield sim, server, client
+    finally:
+        await sim.stop()
 
 
 def test_poll_phases_are_stable_and_spread() -> None:
@@ -87,47 +103,39 @@ def test_heavy_polls_are_spread_evenly_over_the_cycles() -> None:
 @pytest.mark.timeout(60)
 def test_version_and_kernelspecs_are_read_only_when_they_may_have_changed() -> None:
     async def main() -> None:
-        sim = CountingSim(1, 2, seed=3, named_every=0, ports=1)
-        await sim.start()
-        server = next(iter(sim.servers.values()))
-        target = Target("one", f"http://127.0.0.1:{server.port}{server.url}",
-                        Secret(sim.hub_token))
         memo = PollMemo()
-        try:
-            async with JupyterClient(target, 5.0) as client:
-                first = await poll(client, True, memo=memo)
-                assert first.view is not None and sim.paths["api/kernelspecs"] == 1
-                assert first.view.kernelspecs == {"python3", "ir"}
+        async with one_server(seed=3) as (sim, server, client):
+            first = await poll(client, True, memo=memo)
+            assert first.view is not None and sim.paths["api/kernelspecs"] == 1
+            assert first.view.kernelspecs == {"python3", "ir"}
 
-                sim.paths.clear()
-                same = await poll(client, True, previous=first.view, heavy=False, memo=memo)
-                assert same.view is first.view, "an unchanged server gives the same view"
-                assert set(sim.paths) == {"api/status", "api/kernels", "api/sessions"}
+            sim.paths.clear()
+            same = await poll(client, True, previous=first.view, heavy=False, memo=memo)
+            assert same.view is first.view, "an unchanged server gives the same view"
+            assert set(sim.paths) == {"api/status", "api/kernels", "api/sessions"}
 
-                sim.paths.clear()  # a kernel of a spec not listed: the specs are read once
-                kid = "0b6ab2c0-3a43-4c3e-9d1e-2c6c0f4f1a11"
-                server.kernels[kid] = {"id": kid, "name": "julia", "last_activity": NOW_ISO,
-                                       "execution_state": "idle", "connections": 0}
-                server.changed()
-                seen = await poll(client, True, previous=same.view, heavy=False, memo=memo)
-                assert seen.view is not None and sim.paths["api/kernelspecs"] == 1
-                assert "julia" in {k.name for k in seen.view.kernels}
-                sim.paths.clear()
-                again = await poll(client, True, previous=seen.view, heavy=False, memo=memo)
-                assert again.view is not None and sim.paths["api/kernelspecs"] == 0, \
-                    "a spec looked up and not found is not looked up on every poll"
+            sim.paths.clear()  # a kernel of a spec not listed: the specs are read once
+            kid = "0b6ab2c0-3a43-4c3e-9d1e-2c6c0f4f1a11"
+            server.kernels[kid] = {"id": kid, "name": "julia", "last_activity": NOW_ISO,
+                                   "execution_state": "idle", "connections": 0}
+            server.changed()
+            seen = await poll(client, True, previous=same.view, heavy=False, memo=memo)
+            assert seen.view is not None and sim.paths["api/kernelspecs"] == 1
+            assert "julia" in {k.name for k in seen.view.kernels}
+            sim.paths.clear()
+            again = await poll(client, True, previous=seen.view, heavy=False, memo=memo)
+            assert again.view is not None and sim.paths["api/kernelspecs"] == 0, \
+                "a spec looked up and not found is not looked up on every poll"
 
-                sim.paths.clear()  # the server restarted: version and specs are read again
-                server._cache["api/status"] = (
-                    b'{"started": "2026-11-26T01:00:00.000000Z", "last_activity": "'
-                    + NOW_ISO.encode() + b'", "connections": 0, "kernels": 3}')
-                restarted = await poll(client, True, previous=again.view, heavy=False,
-                                       memo=memo)
-                assert restarted.view is not None
-                assert sim.paths["api"] == sim.paths["api/kernelspecs"] == 1
-                assert restarted.view.started != again.view.started
-        finally:
-            await sim.stop()
+            sim.paths.clear()  # the server restarted: version and specs are read again
+            server._cache["api/status"] = (
+                b'{"started": "2026-11-26T01:00:00.000000Z", "last_activity": "'
+                + NOW_ISO.encode() + b'", "connections": 0, "kernels": 3}')
+            restarted = await poll(client, True, previous=again.view, heavy=False,
+                                   memo=memo)
+            assert restarted.view is not None
+            assert sim.paths["api"] == sim.paths["api/kernelspecs"] == 1
+            assert restarted.view.started != again.view.started
 
     asyncio.run(main())
 
@@ -135,29 +143,21 @@ def test_version_and_kernelspecs_are_read_only_when_they_may_have_changed() -> N
 @pytest.mark.timeout(60)
 def test_a_light_poll_carries_terminals_and_request_counts() -> None:
     async def main() -> None:
-        sim = CountingSim(1, 2, seed=4, named_every=0, ports=1)
-        await sim.start()
-        server = next(iter(sim.servers.values()))
-        target = Target("one", f"http://127.0.0.1:{server.port}{server.url}",
-                        Secret(sim.hub_token))
         memo = PollMemo()
-        try:
-            async with JupyterClient(target, 5.0) as client:
-                first = await poll(client, True, memo=memo)
-                assert first.view is not None and first.view.request_counts is not None
-                server.kernels.popitem()
-                server.changed()
-                sim.paths.clear()
-                light = await poll(client, True, previous=first.view, heavy=False, memo=memo)
-                assert light.view is not None and len(light.view.kernels) == 1
-                assert light.view.request_counts is first.view.request_counts
-                assert light.view.terminals == first.view.terminals == 0
-                assert "metrics" not in sim.paths and "api/terminals" not in sim.paths
-                sim.paths.clear()
-                heavy = await poll(client, True, previous=light.view, heavy=True, memo=memo)
-                assert heavy.view is not None and sim.paths["metrics"] == 1
-                assert sim.paths["api"] == 0, "a heavy poll does not re-read the version"
-        finally:
-            await sim.stop()
+        async with one_server(seed=4) as (sim, server, client):
+            first = await poll(client, True, memo=memo)
+            assert first.view is not None and first.view.request_counts is not None
+            server.kernels.popitem()
+            server.changed()
+            sim.paths.clear()
+            light = await poll(client, True, previous=first.view, heavy=False, memo=memo)
+            assert light.view is not None and len(light.view.kernels) == 1
+            assert light.view.request_counts is first.view.request_counts
+            assert light.view.terminals == first.view.terminals == 0
+            assert "metrics" not in sim.paths and "api/terminals" not in sim.paths
+            sim.paths.clear()
+            heavy = await poll(client, True, previous=light.view, heavy=True, memo=memo)
+            assert heavy.view is not None and sim.paths["metrics"] == 1
+            assert sim.paths["api"] == 0, "a heavy poll does not re-read the version"
 
     asyncio.run(main())
