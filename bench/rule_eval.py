@@ -461,9 +461,10 @@ def report(result: Result, plan: Plan, costs: dict[str, list[dict[str, float]]],
     result.target("default period error ratio, worst SLO", f"{worst['default']:.3%}",
                   "<= 1 %", worst["default"] <= 0.01)
     result.notes.append(
-        f"raw counters every {STEP} s, short recordings every {STEP} s: Sloth's 30m-3d windows "
-        "read the raw series (their cost grows with series per SLO and with the scrape rate); "
-        "ours read 2 recorded series per window, Sloth's period reads 1 recorded series")
+        f"raw counters every {STEP} s, short recordings every {STEP} s, tiles every 5m: "
+        "Sloth's 30m-3d windows read the raw series (their cost grows with series per SLO and "
+        "with the scrape rate); ours read 2 recorded series per window (the 5m tiles from 1d "
+        "up), Sloth's period reads 1 recorded series")
     result.notes.append(f"Sloth's worst period error: {worst['sloth']:.1%} "
                         "(mean of 5m ratios on bursty traffic)")
     for mode in MODES:
