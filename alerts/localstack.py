@@ -102,20 +102,34 @@ def spawn(name: str, cmd: Sequence[str], log_path: Path, env: dict[str, str] | N
     return Process(name, proc, log_path)
 
 
-def wait_ready(process: Process, url: str, timeout: float) -> None:
-    """Poll `url` until it answers 200; raise with the log's tail when the process dies or
-    the time is up, so a failed start explains itself."""
+def wait_for(process: Process, check: Callable[[], Any], timeout: float, what: str = "",
+             retry_on: tuple[type[Exception], ...] = (OSError,)) -> Any:
+    """Poll `check` until it returns something truthy, and return that; raise with the
+    log's tail when the process dies or the time is up, so a failed start explains itself.
+    `retry_on`: exceptions of `check` that mean "not yet" (a refused connection)."""
+    what = what or process.name
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.proc.poll() is not None:
-            raise RuntimeError(f"{process.name} exited ({process.proc.returncode}):\n"
+            raise RuntimeError(f"{what} exited ({process.proc.returncode}):\n"
                                f"{process.log_tail()}")
         try:
-            get(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{process.name} not ready after {timeout:.0f}s:\n{process.log_tail()}")
+            result = check()
+        except retry_on:
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s:\n{process.log_tail()}")
+
+
+def wait_ready(process: Process, url: str, timeout: float) -> None:
+    """`wait_for` the first 200 from `url`."""
+    def answered() -> bool:
+        get(url, timeout=2)
+        return True
+
+    wait_for(process, answered, timeout)
 
 
 def start_alertmanager(binary: str, config: Path, workdir: Path, port: int,

@@ -238,30 +238,13 @@ def start_jupyter(demo: Demo) -> Jupyter:
     process = demo.add(localstack.spawn("Jupyter Server", cmd, demo.root / "jupyter.log",
                                         env=_jupyter_env(demo.root, token)))
     jupyter = Jupyter(f"http://127.0.0.1:{port}/", token)
-    _wait(lambda: jupyter.request("GET", "api/status"), process, START_TIMEOUT,
-          "Jupyter Server")
+    localstack.wait_for(process, lambda: jupyter.request("GET", "api/status"), START_TIMEOUT,
+                        retry_on=(OSError, ValueError))
     token_file = demo.root / "jupyter-token"
     token_file.write_text(token)
     token_file.chmod(0o600)
     say(f"Jupyter Server: {jupyter.url} (token in {token_file})")
     return jupyter
-
-
-def _wait(check: Callable[[], Any], process: localstack.Process, timeout: float,
-          what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.proc.poll() is not None:
-            raise RuntimeError(f"{what} exited ({process.proc.returncode}):\n"
-                               f"{process.log_tail()}")
-        try:
-            result = check()
-        except (OSError, ValueError):
-            result = None
-        if result:
-            return result
-        time.sleep(0.3)
-    raise RuntimeError(f"{what} not ready after {timeout:.0f}s:\n{process.log_tail()}")
 
 
 # --- exporter ------------------------------------------------------------------------------
@@ -288,7 +271,8 @@ def start_exporter(demo: Demo, jupyter: Jupyter) -> str:
         return (_sample(text, metrics.UP.name) == 1
                 and _sample(text, metrics.EVENT_STREAM_UP.name) == 1)
 
-    _wait(ready, process, START_TIMEOUT, "the exporter")
+    localstack.wait_for(process, ready, START_TIMEOUT, "the exporter",
+                        retry_on=(OSError, ValueError))
     say(f"exporter metrics: {url}")
     return f"127.0.0.1:{port}"
 

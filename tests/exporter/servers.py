@@ -18,7 +18,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -137,6 +138,24 @@ def make_server(base: Path, extra_args: Sequence[str] = ()) -> JupyterServer:
                          log_path=base / "server.log", env=env, extra_args=tuple(extra_args))
 
 
+@contextmanager
+def running_server(base: Path) -> Iterator[JupyterServer]:
+    """A started `make_server(base)`, stopped on exit (the shared fixtures' body)."""
+    server = make_server(base)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def write_secret(path: Path, text: str) -> Path:
+    """`text` in a file only its owner can read, as a mounted token would be."""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 def kernel_pids(kernel_id: str) -> list[int]:
     """PIDs of the processes whose command line names this kernel's connection file."""
     import psutil
@@ -148,6 +167,14 @@ def kernel_pids(kernel_id: str) -> list[int]:
         if any(marker in part for part in cmdline):
             pids.append(proc.info["pid"])
     return pids
+
+
+def kill_kernel_processes(kernel_ids: Iterable[str]) -> None:
+    """SIGKILL whatever still runs of these kernels (a test's clean-up after a server it
+    killed could not reap them)."""
+    for kid in kernel_ids:
+        for pid in kernel_pids(kid):
+            os.kill(pid, signal.SIGKILL)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from exporter.sources.nvml import EVENT_XID_CRITICAL_ERROR, NvmlEvent, PynvmlBac
 from exporter.state import TargetState
 from tests.exporter.fakenvml import FakeGpu, FakeNvml
 from tests.exporter.metrics import samples
+from tests.exporter.servers import wait_until
 
 K1 = "11111111-0000-4000-8000-000000000001"
 U0, U1 = "GPU-aaaaaaaa-0000-0000-0000-000000000000", "GPU-bbbbbbbb-0000-0000-0000-000000000000"
@@ -56,10 +57,8 @@ def _close_readers() -> Iterator[None]:
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+    """`wait_until` at the event thread's pace (its waits here are 0.05 s)."""
+    wait_until(condition, timeout, what, interval=0.01)
 
 
 def xid_total(gpu: GpuReader) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exporter.servers import JupyterServer, make_server
+from tests.exporter.servers import JupyterServer, running_server, write_secret
 from tests.reliability import ledger
 
 HERE = Path(__file__).resolve().parent
@@ -40,15 +40,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """A real Jupyter Server per module: modules kill, restart and count kernels on it."""
-    server = make_server(tmp_path_factory.mktemp("jupyter"))
-    server.start()
-    yield server
-    server.stop()
+    with running_server(tmp_path_factory.mktemp("jupyter")) as server:
+        yield server
 
 
 @pytest.fixture()
 def token_file(jupyter: JupyterServer, tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(jupyter.token)
-    path.chmod(0o600)
-    return path
+    return write_secret(tmp_path / "token", jupyter.token)

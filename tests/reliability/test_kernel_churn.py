@@ -7,8 +7,6 @@ stop is taken for a crash, and the kernel series at the end are exactly the kern
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 from pathlib import Path
 
@@ -20,7 +18,14 @@ from exporter.config import Secret
 from exporter.gameday import kernels as gameday
 from exporter.gameday.target import Target as GamedayTarget
 from tests.exporter.metrics import samples, value
-from tests.exporter.servers import JupyterServer, kernel_pids, start_exporter, wait_until
+from tests.exporter.servers import (
+    JupyterServer,
+    kernel_pids,
+    kill_kernel_processes,
+    start_exporter,
+    wait_until,
+    write_secret,
+)
 from tests.reliability import ledger
 from tests.reliability.loopthread import LoopThread
 from tests.reliability.measure import exporter_for, rss_mib, total
@@ -30,12 +35,6 @@ SIM_SERVERS, SIM_PER_ROUND, SIM_ROUNDS = 10, 5, 40  # 10 x 5 x 40 = 2,000 cycles
 REAL_PER_ROUND, REAL_ROUNDS = 5, 10  # 50 cycles
 WARM_ROUND = 5  # RSS is compared from here on: imports, pools and caches are warm by then
 SIM_RSS_GROWTH_MIB, REAL_RSS_GROWTH_MIB = 8.0, 8.0
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
 
 
 async def _churn(sim: EventSim) -> int:
@@ -70,8 +69,8 @@ def test_two_thousand_cycles_against_the_fleet_simulator(tmp_path: Path) -> None
     sim = EventSim(servers=SIM_SERVERS, kernels=2, named_every=0, ports=2)
     loop.run(sim.start())
     exp = start_exporter([f"--hub-url={sim.hub_url}", f"--proxy-api-url={sim.proxy_api_url}",
-                          f"--hub-token-file={_write(tmp_path / 'hub', sim.hub_token)}",
-                          f"--proxy-token-file={_write(tmp_path / 'proxy', sim.proxy_token)}",
+                          f"--hub-token-file={write_secret(tmp_path / 'hub', sim.hub_token)}",
+                          f"--proxy-token-file={write_secret(tmp_path / 'proxy', sim.proxy_token)}",
                           "--poll-interval=0.3s", "--probe-interval=0"],
                          tmp_path / "exporter.log")
     try:
@@ -158,6 +157,4 @@ def test_fifty_cycles_against_a_real_server(jupyter: JupyterServer, tmp_path: Pa
                      "counted; 0 stale series; 0 kernel processes left")
     finally:
         exp.stop()
-        for kid in ids:
-            for pid in kernel_pids(kid):
-                os.kill(pid, signal.SIGKILL)
+        kill_kernel_processes(ids)

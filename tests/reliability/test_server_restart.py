@@ -9,7 +9,6 @@ they are not judged as crashes (the documented baseline reset).
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 import urllib.request
@@ -19,7 +18,7 @@ import pytest
 
 from exporter import naming
 from tests.exporter.metrics import value
-from tests.exporter.servers import JupyterServer, kernel_pids, wait_until
+from tests.exporter.servers import JupyterServer, kill_kernel_processes, wait_until
 from tests.reliability import ledger
 from tests.reliability.measure import exporter_for, series, total, unread_request_bytes
 
@@ -67,8 +66,7 @@ def test_server_sigkilled_mid_poll_and_restarted(jupyter: JupyterServer, tmp_pat
                     jupyter.proc.kill()
                     jupyter.proc.wait(timeout=10)
                 killed = time.monotonic()
-                for pid in kernel_pids(kid):  # its kernel would linger until it notices
-                    os.kill(pid, signal.SIGKILL)
+                kill_kernel_processes([kid])  # its kernel would linger until it notices
                 text = wait_until(lambda f=failed: (t := exp.metrics_text())
                                   and value(t, naming.UP.name) == 0
                                   and _failed_polls(t) > f and t, 10, "jupyter_up 0")
@@ -94,9 +92,7 @@ def test_server_sigkilled_mid_poll_and_restarted(jupyter: JupyterServer, tmp_pat
                    "its deletion seen")
     finally:
         exp.stop()
-        for kid in orphans:
-            for pid in kernel_pids(kid):
-                os.kill(pid, signal.SIGKILL)
+        kill_kernel_processes(orphans)
 
 
 def _restart_with_token(server: JupyterServer, token: str) -> None:
