@@ -131,5 +131,8 @@ def slo_groups(slo_id: str, rules: SLORules, disable_recordings: bool) -> list[R
         groups.append(RuleGroup(naming.metadata_group(slo_id), rules.metadata,
                                 rules.metadata_interval))
     groups.append(RuleGroup(naming.alerts_group(slo_id), rules.alerts, rules.alerts_interval))
-    groups += rules.extra
+    # Extra groups (the tiles, the slow windows) are recordings too, unless a plugin put
+    # alerts in them: `disable_recordings` leaves out those that hold nothing else.
+    groups += [g for g in rules.extra
+               if not (disable_recordings and all(r.record for r in g.rules))]
     return [g for g in groups if g.rules]

@@ -28,6 +28,35 @@ INPUTS = [
 ]
 
 
+SLOTH_SPEC = """\
+version: prometheus/v1
+service: svc
+slos:
+  - name: requests
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(requests_total{code="500"}[{{.window}}]))
+        total_query: sum(rate(requests_total[{{.window}}]))
+    alerting:
+      name: RequestsBudgetBurn
+"""
+SLOW_SPEC = """\
+version: jupyter-slo/v1
+service: svc
+slos:
+  - name: requests
+    objective: 99.9
+    slow_interval: 2m
+    sli:
+      events:
+        error_query: sum(rate(requests_total{code="500"}[{{.window}}]))
+        total_query: sum(rate(requests_total[{{.window}}]))
+    alerting:
+      name: RequestsBudgetBurn
+"""
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(("spec", "flags"), INPUTS)
 def test_default_mode_matches_golden_and_passes_promtool(conformance, monkeypatch, tmp_path,
@@ -55,6 +84,21 @@ def test_default_mode_prints_exact_numbers(conformance, monkeypatch, capsys):
     assert "(14.4 * 0.001)" in out and "(6 * 0.001)" in out
     assert "0.9990000000000001" not in out and "0.0009999999999999432" not in out
     assert out.count("\ngroups:") == 1
+
+
+@pytest.mark.parametrize("spec_text", [
+    pytest.param(SLOW_SPEC, id="native spec with slow_interval: tiles and slow windows"),
+    pytest.param(SLOTH_SPEC, id="Sloth spec: tiles"),
+])
+def test_disable_recordings_leaves_out_every_recording_group(spec_text, tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text)
+    assert main(["rules", "-i", str(spec)]) == 0
+    assert "slo:sli_errors:tile5m" in capsys.readouterr().out  # the control
+    assert main(["rules", "--disable-recordings", "-i", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "record:" not in out
+    assert "alert:" in out
 
 
 def test_prometheus_operator_format_wraps_each_document(conformance, monkeypatch, capsys):
