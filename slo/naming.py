@@ -71,6 +71,11 @@ def selector(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items())) + "}"
 
 
+def slo_group(slo_id: str) -> str:
+    """Default mode's one group per SLO: SLI and metadata recordings, then the alerts."""
+    return f"sloth-slo-{slo_id}"
+
+
 def sli_group(slo_id: str) -> str:
     return f"sloth-slo-sli-recordings-{slo_id}"
 

@@ -2,7 +2,8 @@
 
 A rule is either a recording rule (`record`) or an alerting rule (`alert`); empty fields are
 left out when rendered. `SLORules` keeps an SLO's rules in Sloth's three groups (SLI,
-metadata, alerts) plus any extra groups plugins add, because plugins edit them group by group.
+metadata, alerts) plus any extra groups plugins add, because plugins edit them group by group;
+default mode writes them out in another layout (`one_group`, slo/generate/layout.py).
 """
 
 from __future__ import annotations
@@ -40,3 +41,6 @@ class SLORules:
     sli_interval: str = ""
     metadata_interval: str = ""
     alerts_interval: str = ""
+    # Default mode: write the three in one group where their intervals agree (see
+    # `chain.slo_groups`); Sloth's layout keeps three.
+    one_group: bool = False

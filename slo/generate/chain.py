@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from slo import naming
+from slo.generate import layout
 from slo.model import SLO, Alert, Alerting, PluginRef, SLOGroup, SpecKind
 from slo.plugins import PluginError, PluginRegistry, SLOPlugin, SLORequest
 from slo.problems import Problem
@@ -125,14 +126,14 @@ def _instance(ref: PluginRef, registry: PluginRegistry) -> SLOPlugin:
 
 
 def slo_groups(slo_id: str, rules: SLORules, disable_recordings: bool) -> list[RuleGroup]:
-    groups = []
-    if not disable_recordings:
-        groups.append(RuleGroup(naming.sli_group(slo_id), rules.sli, rules.sli_interval))
-        groups.append(RuleGroup(naming.metadata_group(slo_id), rules.metadata,
-                                rules.metadata_interval))
-    groups.append(RuleGroup(naming.alerts_group(slo_id), rules.alerts, rules.alerts_interval))
+    parts = [] if disable_recordings else [
+        RuleGroup(naming.sli_group(slo_id), rules.sli, rules.sli_interval),
+        RuleGroup(naming.metadata_group(slo_id), rules.metadata, rules.metadata_interval)]
+    parts.append(RuleGroup(naming.alerts_group(slo_id), rules.alerts, rules.alerts_interval))
     # Extra groups (the tiles, the slow windows) are recordings too, unless a plugin put
     # alerts in them: `disable_recordings` leaves out those that hold nothing else.
-    groups += [g for g in rules.extra
-               if not (disable_recordings and all(r.record for r in g.rules))]
+    extra = [g for g in rules.extra
+             if not (disable_recordings and all(r.record for r in g.rules))]
+    groups = (layout.default_layout(slo_id, parts, extra) if rules.one_group
+              else [*parts, *extra])
     return [g for g in groups if g.rules]

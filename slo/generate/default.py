@@ -10,8 +10,15 @@ What differs from `--compat sloth` and why (README "Default mode" repeats this f
   copied once per base window by a group with that interval, so consecutive samples cover
   consecutive windows. A 30d window then reads one sample per 5 minutes, not one per
   evaluation; it lags by at most one base window, which a day-long window does not notice.
+  Those windows change only when a tile is written, so they are evaluated in the tiles group
+  too, with the rules that read them (slo/generate/layout.py).
+- Everything else of an SLO is one group, not Sloth's three: a group evaluation has a fixed
+  cost, and the alerts then read recordings made at the same instant.
 - A window without traffic has no ratio (`/ (total > 0)`) instead of NaN, and a query with no
-  error series yet counts 0 errors (`or 0 * total`), so silence never poisons the period.
+  error series yet counts 0 errors (`or 0 * total`), so silence never poisons the period. The
+  fallback runs the total query, not the total recorded just before it: the generated promtool
+  tests feed recorded series directly, and a fallback on the recorded total would turn a fed
+  total into recorded ratios that collide with the fed ones.
 - Numbers are exact decimals from the spec: `vector(0.999)`, `(14.4 * 0.001)`.
 Raw (ratio-only) SLIs cannot be event-weighted; every window evaluates the user's query.
 """
@@ -69,7 +76,8 @@ class SLIRules:
         if isinstance(slo.sli, LatencySLI | EventsSLI):
             sli = slo.sli.as_events() if isinstance(slo.sli, LatencySLI) else slo.sli
             out = _events_rules(slo, sli, windows)
-            rules = replace(rules, extra=(*rules.extra, _tiles_group(slo, windows)))
+            rules = replace(rules, extra=(*rules.extra, _tiles_group(slo, windows)),
+                            one_group=True)
             return _split_slow(slo, rules, out)
         else:
             assert isinstance(slo.sli, RawSLI)
@@ -77,7 +85,7 @@ class SLIRules:
                         expr=f"({render_query(slo.sli.error_ratio_query, duration.format_ms(w))})",
                         labels=_labels(slo, w))
                    for w in windows.sli_windows()]
-        return replace(rules, sli=tuple(out))
+        return replace(rules, sli=tuple(out), one_group=True)
 
 
 # Windows this long and longer change slowly: they are summed from tiles, and with
@@ -136,8 +144,9 @@ def _tiles_group(slo: SLO, windows: AlertWindows) -> RuleGroup:
 
     The copy reads the base recordings, not the raw counters: an instant value is the rate
     over the base window before it, so samples one base window apart tile time (up to the
-    fixed offset between the two groups' evaluations). Only range selectors read the tiles, so
-    an interval as long as Prometheus' 5m lookback does no harm.
+    fixed offset between the two groups' evaluations). Only range selectors read the tiles;
+    the rules that read what this group writes are moved into it (slo/generate/layout.py), so
+    no instant read elsewhere depends on a series written only once per base window.
     """
     base = windows.page_quick.short_ms
     selector = naming.selector(naming.id_labels(slo.id, slo.service, slo.name))
