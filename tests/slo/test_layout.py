@@ -16,22 +16,9 @@ from slo import duration
 from slo.generate.layout import default_layout, reads
 from slo.rules import Rule, RuleGroup
 from tests.slo.promtool import rules_text
+from tests.slo.test_default_mode import SLOTH_SPEC as SPEC
 
 GOLDEN = Path(__file__).parent / "golden" / "default"
-
-SPEC = """\
-version: prometheus/v1
-service: svc
-slos:
-  - name: requests
-    objective: 99.9
-    sli:
-      events:
-        error_query: sum(rate(requests_total{code="500"}[{{.window}}]))
-        total_query: sum(rate(requests_total[{{.window}}]))
-    alerting:
-      name: RequestsBudgetBurn
-"""
 
 
 def interval_ms(group: dict) -> int:
