@@ -421,7 +421,7 @@ def run(args: argparse.Namespace) -> Result:
             start = now - int(plan.days * 86400)
             horizon = now + LIVE_HORIZON_S
             raw = work / "data.om"
-            counted = write_counters(raw, plan, start, horizon)
+            tallies = write_counters(raw, plan, start, horizon)
             eof_at = raw.stat().st_size
             with raw.open("a") as out:
                 out.write("# EOF\n")
@@ -439,7 +439,7 @@ def run(args: argparse.Namespace) -> Result:
             started.remove(source.child)
             with raw.open("r+") as out:
                 out.truncate(eof_at)
-            truth = true_ratios(counted, start, end)
+            truth = true_ratios(tallies, start, end)
             recorded = sum(dump_as_openmetrics(work / f"rec-{f.stem}", raw) for f in backfills)
             with raw.open("a") as out:
                 out.write("# EOF\n")
