@@ -132,7 +132,8 @@ def test_token_expired_under_the_exporter_then_restored(jupyter: JupyterServer,
                 auth = value(after, naming.POLL_ERRORS.name, reason=naming.REASON_AUTH) or 0
                 row.survived += 1
             row.lost(f"{auth:.0f} polls (auth) while the token was not accepted; the token "
-                     "file is read once at start, so recovery needs the old token back")
+                     "file kept the old token, so recovery waits for the server to take it "
+                     "back (a rotated file is followed: tests/exporter/test_tokens.py)")
     finally:
         exp.stop()
         if jupyter.token != original:
