@@ -83,6 +83,7 @@ SLOW_INTERVAL_S = 300
 # run once and a 5m group a fifth of a time. The live phases run every `--interval` seconds
 # only to gather rounds quickly; a group's evaluation costs the same either way.
 JUDGED_INTERVAL_S = 60
+JUDGED_SLOW_WEIGHT = JUDGED_INTERVAL_S / SLOW_INTERVAL_S
 # The raw counters run on past the start of the live phases, as traffic would: without it the
 # 5m rates go empty minutes into the measurement, the short windows drain, and what is timed
 # is an idle Prometheus rather than one recording live traffic.
@@ -345,7 +346,7 @@ def measure(prom: Prometheus, mode: str, plan: Plan, fast_groups: int,
             enough = enough and len(slow) >= plan.slos
         if time.monotonic() - last_rules >= plan.interval_s:
             last_rules = time.monotonic()
-            for name, seconds in prom.rule_times(JUDGED_INTERVAL_S / SLOW_INTERVAL_S).items():
+            for name, seconds in prom.rule_times(JUDGED_SLOW_WEIGHT).items():
                 rule_time[name] += seconds
         if enough:
             break
@@ -379,7 +380,7 @@ def slow_weights(plan: Plan) -> dict[str, float]:
     """How a slow group is counted: the judged count (per round at a 1m interval), as the live
     phases ran, and as if it ran every round (the count of the first two stops, for
     comparison)."""
-    return {f"per {JUDGED_INTERVAL_S}s evaluation round": JUDGED_INTERVAL_S / SLOW_INTERVAL_S,
+    return {f"per {JUDGED_INTERVAL_S}s evaluation round": JUDGED_SLOW_WEIGHT,
             f"per {plan.interval_s}s round as run": plan.interval_s / SLOW_INTERVAL_S,
             "every group's last duration summed every round": 1.0}
 
@@ -459,9 +460,10 @@ def run(args: argparse.Namespace) -> Result:
             errors: dict[str, dict[str, float]] = {}
             slow_seen: dict[str, dict[float, float]] = {}
             phases = ("default", *("sloth", "default") * plan.pairs)
+            fast = {m: fast_groups(rules[m]) for m in MODES}
             for i, mode in enumerate(phases):
                 prom.reload([rules[mode]])
-                per_slo, share = measure(prom, mode, plan, fast_groups(rules[mode]), slow_seen,
+                per_slo, share = measure(prom, mode, plan, fast[mode], slow_seen,
                                          wait_for_slow=plan.wait_for_slow
                                          and i == len(phases) - 1)
                 costs[mode].append(per_slo)
