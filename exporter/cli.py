@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from aiohttp import web
 
@@ -139,7 +138,7 @@ def read_token(path: str | None, env_name: str = "JUPYTER_TOKEN") -> Secret | No
     change under a running process."""
     if path:
         try:
-            text = Path(path).read_text(encoding="utf-8").strip()
+            text = tokens.read_text(path)
         except OSError as exc:
             raise ConfigError(f"cannot read token file {path} ({exc.strerror})") from None
         return Secret(text, path=os.path.abspath(path)) if text else None

@@ -42,7 +42,9 @@ READ_TIMEOUT = 5.0  # limit on one read
 _files: dict[str, TokenFile] = {}
 
 
-def _read(path: str) -> str:
+def read_text(path: str) -> str:
+    """A token file's token as the exporter reads it, at start (exporter/cli.py) and on every
+    re-read here: UTF-8, surrounding whitespace stripped."""
     return Path(path).read_text(encoding="utf-8").strip()
 
 
@@ -88,7 +90,7 @@ class TokenFile:
             return False
         self._last = now  # set before awaiting: concurrent 401s do not read again
         try:
-            text = await asyncio.wait_for(asyncio.to_thread(_read, self._path), READ_TIMEOUT)
+            text = await asyncio.wait_for(asyncio.to_thread(read_text, self._path), READ_TIMEOUT)
         except UnicodeDecodeError:  # its message quotes the file's bytes: never logged
             return self._failed(target, "token file is not UTF-8")
         except OSError as exc:  # strerror only: str(exc) names the path

@@ -45,13 +45,13 @@ class Clock:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths read by `TokenFile.reread`, in order."""
     seen: list[str] = []
-    real = tokens._read
+    real = tokens.read_text
 
     def counting(path: str) -> str:
         seen.append(path)
         return real(path)
 
-    monkeypatch.setattr(tokens, "_read", counting)
+    monkeypatch.setattr(tokens, "read_text", counting)
     return seen
 
 
